@@ -1,0 +1,49 @@
+"""cascade: design water reuse for industrial plants.
+
+A plant's water users and their quality limits become a networkx superstructure, a Pyomo MILP
+solved by HiGHS, and a retrofit plan with the fresh water and money saved.
+"""
+
+from __future__ import annotations
+
+from . import examples, kpi
+from .check import CheckResult, check_flows
+from .exceptions import (
+    CascadeError,
+    InfeasiblePlantError,
+    PlantDataError,
+    SolverError,
+    UnsupportedFeatureError,
+)
+from .formulation import build_model
+from .io import read_plant, write_plant
+from .optimize import extract_plan, optimize
+from .plan import RetrofitPlan
+from .plant import Plant
+from .solve import HighsSolver, SolveResult
+from .superstructure import build_superstructure
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CascadeError",
+    "InfeasiblePlantError",
+    "PlantDataError",
+    "SolverError",
+    "UnsupportedFeatureError",
+    "Plant",
+    "read_plant",
+    "write_plant",
+    "build_superstructure",
+    "build_model",
+    "HighsSolver",
+    "optimize",
+    "extract_plan",
+    "RetrofitPlan",
+    "check_flows",
+    "CheckResult",
+    "examples",
+    "kpi",
+    "SolveResult",
+    "__version__",
+]

@@ -1,0 +1,136 @@
+"""The ``cascade`` command: a thin layer over the public API.
+
+Commands::
+
+    cascade solve PLANT [--objective freshwater|cost] [--time-limit S] [--gap G] [--json] [--out FILE]
+    cascade target PLANT [--json]
+    cascade validate PLANT
+    cascade demo [--json]
+    cascade --version
+
+Exit codes: 0 solved (also ``feasible`` at a time limit), 2 bad input, 3 infeasible plant,
+4 solver failure (including a plan that fails the independent check). Errors print one
+message on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .exceptions import CascadeError, InfeasiblePlantError, PlantDataError, SolverError
+
+EXIT_OK, EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_SOLVER = 0, 2, 3, 4
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits with code 2 and one line, as for any bad input."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_BAD_INPUT, f"cascade: error: {message}\n(see 'cascade --help')\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="cascade", description="Design water reuse for industrial plants.")
+    parser.add_argument("--version", action="version", version=f"cascade {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    solve = sub.add_parser("solve", help="optimise a plant file and print the retrofit plan")
+    solve.add_argument("plant", help="plant file (cascade-plant/1, YAML or JSON)")
+    _solve_options(solve)
+    solve.add_argument("--out", metavar="FILE", help="also write the plan to FILE (JSON if it ends in .json)")
+
+    demo = sub.add_parser("demo", help="solve the embedded demo food plant")
+    _solve_options(demo)
+
+    target = sub.add_parser("target", help="minimum fresh water by water pinch analysis (one contaminant)")
+    target.add_argument("plant")
+    target.add_argument("--json", action="store_true", help="print JSON")
+
+    validate = sub.add_parser("validate", help="check a plant file and list every problem")
+    validate.add_argument("plant")
+    return parser
+
+
+def _solve_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--objective", choices=("freshwater", "cost"), help="default: the plant file's objective")
+    parser.add_argument("--time-limit", type=float, default=60.0, metavar="S", help="seconds (default 60)")
+    parser.add_argument("--gap", type=float, default=1e-6, metavar="G", help="relative MIP gap (default 1e-6)")
+    parser.add_argument("--json", action="store_true", help="print the plan as JSON")
+
+
+def _solve(plant, args: argparse.Namespace) -> int:
+    from .io import write_text_atomic
+    from .optimize import optimize
+
+    if args.time_limit is not None and args.time_limit <= 0:
+        raise PlantDataError(f"--time-limit must be positive, got {args.time_limit:g}")
+    plan = optimize(plant, args.objective, time_limit=args.time_limit, mip_rel_gap=args.gap)
+    text = plan.to_json() if args.json else plan.summary()
+    out = getattr(args, "out", None)
+    if out:
+        write_text_atomic(out, plan.to_json() + "\n" if out.lower().endswith(".json") else plan.summary() + "\n")
+    print(text)
+    if plan.status == "error":
+        print("cascade: error: the plan failed the independent check; it is not a valid design", file=sys.stderr)
+        return EXIT_SOLVER
+    return EXIT_OK
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .io import read_plant
+
+    if args.command == "solve":
+        return _solve(read_plant(args.plant), args)
+    if args.command == "demo":
+        from .examples import demo
+
+        return _solve(demo(), args)
+    if args.command == "target":
+        from .targeting import target
+
+        result = target(read_plant(args.plant))
+        print(json.dumps(result.to_dict(), indent=2) if args.json else result.summary())
+        return EXIT_OK
+    if args.command == "validate":
+        plant = read_plant(args.plant, validate=False)
+        report = plant.validate()
+        print(report)
+        if report.errors:
+            print(f"cascade: error: {len(report.errors)} problem(s) in {args.plant}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        return EXIT_OK
+    _parser().print_help()
+    return EXIT_BAD_INPUT
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code (also used as the console entry point)."""
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as stop:  # --help, --version and argument errors end here
+        return stop.code if isinstance(stop.code, int) else EXIT_OK
+    try:
+        return _run(args)
+    except InfeasiblePlantError as exc:
+        print(f"cascade: infeasible: {exc}", file=sys.stderr)
+        return EXIT_INFEASIBLE
+    except PlantDataError as exc:
+        print(f"cascade: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except SolverError as exc:
+        print(f"cascade: solver failure: {exc}", file=sys.stderr)
+        return EXIT_SOLVER
+    except CascadeError as exc:
+        print(f"cascade: error: {exc}", file=sys.stderr)
+        return EXIT_SOLVER
+    except OSError as exc:
+        print(f"cascade: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

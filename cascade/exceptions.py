@@ -1,0 +1,52 @@
+"""Exceptions raised by cascade.
+
+All errors derive from :class:`CascadeError`, so ``except cascade.CascadeError`` catches every
+problem the library reports on purpose. Each carries a message written for a plant engineer:
+it names the unit, the number and, where possible, the fix.
+"""
+
+from __future__ import annotations
+
+
+class CascadeError(Exception):
+    """Base class of every error cascade raises on purpose."""
+
+
+class PlantDataError(CascadeError, ValueError):
+    """The plant description is malformed or physically impossible.
+
+    Parameters
+    ----------
+    message : str
+        The first (or only) problem, written for the user.
+    problems : list of str, optional
+        Every problem found, when several were collected (the message then summarises them).
+    """
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        self.problems = list(problems) if problems else [message]
+        super().__init__(message)
+
+
+class UnsupportedFeatureError(PlantDataError):
+    """The plant uses a feature of the file format that this version cannot optimize yet."""
+
+
+class InfeasiblePlantError(CascadeError):
+    """No water network satisfies every limit of the plant.
+
+    Parameters
+    ----------
+    message : str
+        Explanation naming the units that cannot be satisfied.
+    units : list of str, optional
+        Ids of the units found to be unsatisfiable.
+    """
+
+    def __init__(self, message: str, units: list[str] | None = None) -> None:
+        self.units = list(units or [])
+        super().__init__(message)
+
+
+class SolverError(CascadeError):
+    """The solver failed (crashed, returned an unknown status, or stopped with no plan)."""

@@ -1,0 +1,84 @@
+"""The water-network MILP in Pyomo, one module per constraint family.
+
+:func:`build_model` assembles the model from the superstructure:
+
+* :mod:`~cascade.formulation.data` - adjacency, fixed outlet concentrations, flow bounds;
+* :mod:`~cascade.formulation.balances` - fixed flows, conservation, capacities;
+* :mod:`~cascade.formulation.quality` - inlet, outlet and discharge limits, fixed-load balance;
+* :mod:`~cascade.formulation.piping` - pipe binaries, minimum flows, required pipes;
+* :mod:`~cascade.formulation.objective` - fresh water or annual cost.
+
+Component names follow the equations: ``m.flow[i, j]``, ``m.pipe_built[i, j]``,
+``m.regen_installed[r]``, ``m.freshwater``, ``m.cost`` (cost objective only), ``m.goal`` (the
+active objective).
+A user may add constraints to the returned model before :func:`cascade.solve_model`.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import pyomo.environ as pyo
+
+from ..exceptions import PlantDataError
+from .balances import add_balances
+from .data import ModelData, build_data, check_supported, restrictions
+from .objective import cost_expr, freshwater_expr
+from .piping import add_piping, add_regenerator_installation, new_pipe_count
+from .quality import add_quality
+
+__all__ = ["build_model", "ModelData", "check_supported", "restrictions", "needs_pipe_decisions"]
+
+
+def needs_pipe_decisions(graph: nx.DiGraph, objective: str) -> bool:
+    """Whether pipe binaries are part of the first-stage model (minimum flow or paid pipes)."""
+    return graph.graph["min_flow"] > 0 or (objective == "cost" and graph.graph["pipe_cost_fixed"] > 0)
+
+
+def build_model(graph: nx.DiGraph, objective: str = "freshwater", *, pipes: bool = True) -> pyo.ConcreteModel:
+    """Build the MILP for a superstructure.
+
+    Parameters
+    ----------
+    graph : networkx.DiGraph
+        From :func:`cascade.build_superstructure`.
+    objective : {'freshwater', 'cost'}
+    pipes : bool, default True
+        Create ``pipe_built`` binaries on every pipe (needed for the tie-break on new pipes).
+        When the objective does not need them they are fixed to 1, so the first stage is an LP.
+
+    Returns
+    -------
+    pyomo.environ.ConcreteModel
+        With ``m.data`` (:class:`ModelData`) and ``m.goal`` active.
+
+    Raises
+    ------
+    UnsupportedFeatureError
+        For plant features this version cannot optimise (see :func:`check_supported`).
+    """
+    if objective not in ("freshwater", "cost"):
+        raise PlantDataError(f"objective {objective!r} is not known; use 'freshwater' or 'cost'")
+    check_supported(graph)
+    data = build_data(graph)
+    m = pyo.ConcreteModel(name=graph.graph["name"])
+    m.data = data
+    m.flow = pyo.Var(data.edges, domain=pyo.NonNegativeReals, bounds=lambda m, i, j: (0, data.arc_bound[i, j]))
+    add_balances(m, data)
+    add_quality(m, data)
+    decisions = needs_pipe_decisions(graph, objective)
+    if pipes or decisions:
+        add_piping(m, data, graph.graph["min_flow"] if decisions else 0.0)
+        if not decisions:
+            for e in data.edges:
+                m.pipe_built[e].fix(1)
+        m.new_pipes = pyo.Expression(expr=new_pipe_count(m, data))
+    add_regenerator_installation(m, data)
+    if objective != "cost":
+        for r in m.regen_installed:
+            m.regen_installed[r].fix(1)
+    m.freshwater = pyo.Expression(expr=freshwater_expr(m, data))
+    if objective == "cost":
+        m.cost = pyo.Expression(expr=cost_expr(m, data))
+    m.goal = pyo.Objective(expr=m.freshwater if objective == "freshwater" else m.cost, sense=pyo.minimize)
+    m.objective_name = objective
+    return m

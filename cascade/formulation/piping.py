@@ -1,0 +1,72 @@
+"""Pipe decisions: which pipes are built, minimum flows, required pipes, regenerator installation.
+
+With ``y[i, j]`` binary (pipe built) on the pipes that need a decision and ``U[i, j]`` the arc
+bound of :mod:`cascade.formulation.data` (the big-M, never a magic number):
+
+.. math::
+
+    f_{ij} \\le U_{ij}\\, y_{ij}                      \\quad \\text{pipe capacity}
+
+    f_{ij} \\ge F^{min}_{ij}\\, y_{ij}                \\quad \\text{pipe minimum flow, when } F^{min} > 0
+
+    y_{ij} = 1,\\ f_{ij} \\ge \\max(F^{min}, F^{req})   \\quad \\text{required pipes}
+
+    \\sum_{in(r)} f \\le U_r\\, z_r                    \\quad \\text{regenerator installed, when it has a fixed cost}
+
+``F^{min}_{ij}`` is the plant's ``min_flow`` capped by a fixed stream at either end
+(:func:`cascade.superstructure.pipe_minimum`). ``F^{req}`` (:data:`REQUIRED_FLOW`, t/h) is the
+smallest flow a required pipe must carry when the plant sets no ``min_flow``. Pipes get a binary
+when the plant has a minimum flow, when new pipes cost money, or for the tie-break stage that
+minimises the number of new pipes (:func:`new_pipe_count`).
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from ..superstructure import pipe_minimum
+from .balances import inflow, relation
+from .data import ModelData
+
+#: Smallest flow (t/h) on a required pipe when the plant sets no minimum pipe flow.
+REQUIRED_FLOW = 1e-3
+
+
+def add_piping(m: pyo.ConcreteModel, data: ModelData, min_flow: float) -> None:
+    """Add ``pipe_built`` binaries on every pipe with ``pipe_capacity``/``pipe_min_flow``, and required pipes."""
+    g = data.graph
+    m.pipe_built = pyo.Var(data.edges, domain=pyo.Binary)
+    m.pipe_capacity = pyo.Constraint(
+        data.edges, rule=lambda m, i, j: m.flow[i, j] <= data.arc_bound[i, j] * m.pipe_built[i, j]
+    )
+    if min_flow > 0:
+        m.pipe_min_flow = pyo.Constraint(
+            data.edges, rule=lambda m, i, j: m.flow[i, j] >= pipe_minimum(g, i, j) * m.pipe_built[i, j]
+        )
+    required = [e for e in data.edges if g.edges[e]["required"]]
+    m.required_flow = pyo.Constraint(
+        required, rule=lambda m, i, j: m.flow[i, j] >= max(pipe_minimum(g, i, j) if min_flow > 0 else 0, REQUIRED_FLOW)
+    )
+    for e in required:
+        m.pipe_built[e].fix(1)
+
+
+def add_regenerator_installation(m: pyo.ConcreteModel, data: ModelData) -> None:
+    """Add ``regen_installed[r]`` and its capacity link for regenerators with a fixed cost."""
+    g = data.graph
+    costly = [r for r in data.nodes("regenerator") if g.nodes[r]["cost_fixed"] > 0]
+    m.regen_installed = pyo.Var(costly, domain=pyo.Binary)
+    m.regen_capacity = pyo.Constraint(
+        costly,
+        rule=lambda m, r: relation(inflow(m, data, r) - data.throughput_bound[r] * m.regen_installed[r], "<=", 0),
+    )
+
+
+def new_pipes(data: ModelData) -> list[tuple[str, str]]:
+    """Pipes of the superstructure that are not in today's plant."""
+    return [e for e in data.edges if not data.graph.edges[e]["existing"]]
+
+
+def new_pipe_count(m: pyo.ConcreteModel, data: ModelData):
+    """The expression sum of ``pipe_built`` over new pipes (the tie-break objective)."""
+    return sum(m.pipe_built[e] for e in new_pipes(data))

@@ -1,0 +1,73 @@
+"""Contaminant limits and the fixed-load mass balance, linear because outlet concentrations are fixed.
+
+With ``C[i, c]`` the fixed outlet concentration of node ``i`` (ppm; see
+:mod:`cascade.formulation.data`) and ``L[o, c]`` the load of operation ``o`` (kg/h):
+
+.. math::
+
+    \\sum_{in(k)} f_{ik} C_{ic} \\le C^{max}_{kc} F_k
+        \\quad \\text{sink quality, every sink } k \\text{ and limited } c
+
+    \\sum_{in(o)} f_{io} C_{ic} \\le C^{in,max}_{oc} \\sum_{in(o)} f_{io}
+        \\quad \\text{operation inlet quality}
+
+    \\sum_{in(o)} f_{io} C_{ic} + 1000\\,L_{oc} = C^{out,max}_{oc} \\sum_{in(o)} f_{io}
+        \\quad \\text{operation mass balance (outlet at its maximum)}
+
+    \\sum_{in(d)} f_{id} (C_{ic} - C^{max}_{dc}) \\le 0
+        \\quad \\text{discharge quality, every limited discharge } d
+
+The factor 1000 turns kg/h over t/h into ppm (:data:`cascade.units.LOAD_TO_PPM`). The
+inequalities are written as sums of ``f * (C - limit)`` so every coefficient is a difference of
+concentrations and terms with equal concentrations vanish.
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from ..units import LOAD_TO_PPM
+from .balances import relation
+from .data import ModelData
+
+
+def _excess(m: pyo.ConcreteModel, data: ModelData, node: str, c: str, limit: float):
+    """sum over inflows of f * (C - limit), which must be <= 0 for the limit to hold (terms with C = limit left out)."""
+    return sum(
+        m.flow[i, j] * (data.out_conc[i, c] - limit)
+        for i, j in data.in_edges[node]
+        if data.out_conc[i, c] != limit
+    )
+
+
+def _mass_balance(expr, load_ppm: float):
+    """``expr + 1000 L == 0`` (an operation without inflow was refused by build_data)."""
+    return relation(expr, "==", -load_ppm)
+
+
+def add_quality(m: pyo.ConcreteModel, data: ModelData) -> None:
+    """Add ``sink_quality``, ``operation_inlet_quality``, ``operation_mass_balance``, ``discharge_quality``."""
+    g = data.graph
+
+    def limited(kind: str, key: str) -> list[tuple[str, str]]:
+        return [(n, c) for n in data.nodes(kind) for c in g.nodes[n][key]]
+
+    m.sink_quality = pyo.Constraint(
+        limited("sink", "max_in"),
+        rule=lambda m, k, c: relation(_excess(m, data, k, c, g.nodes[k]["max_in"][c]), "<=", 0),
+    )
+    m.operation_inlet_quality = pyo.Constraint(
+        limited("operation", "max_in"),
+        rule=lambda m, o, c: relation(_excess(m, data, o, c, g.nodes[o]["max_in"][c]), "<=", 0),
+    )
+    loaded = [(o, c) for o in data.nodes("operation") for c, load in g.nodes[o]["load"].items() if load > 0]
+    m.operation_mass_balance = pyo.Constraint(
+        loaded,
+        rule=lambda m, o, c: _mass_balance(
+            _excess(m, data, o, c, g.nodes[o]["max_out"][c]), LOAD_TO_PPM * g.nodes[o]["load"][c]
+        ),
+    )
+    m.discharge_quality = pyo.Constraint(
+        limited("discharge", "max_in"),
+        rule=lambda m, d, c: relation(_excess(m, data, d, c, g.nodes[d]["max_in"][c]), "<=", 0),
+    )

@@ -1,0 +1,459 @@
+"""The pipeline: plant -> superstructure -> model -> HiGHS -> plan -> independent check.
+
+:func:`optimize` is a shortcut over public steps a user can run one by one (and add their own
+Pyomo constraints in between)::
+
+    graph = cascade.build_superstructure(plant)
+    model = cascade.build_model(graph, "cost")
+    solver = cascade.HighsSolver(time_limit=60)
+    result = solver.solve(model)
+    plan = cascade.extract_plan(plant, graph, model, result)
+
+Two stages. Stage 1 minimises the objective. Stage 2 (the tie-break, on by default) keeps the
+objective within ``TIE_TOLERANCE`` of the stage-1 optimum and minimises the number of new
+pipes, because many networks reach the same minimum and an engineer wants the simplest. It
+runs only when stage 1 was proven optimal, starts from the stage-1 plan, and shares the time
+limit; if it stops early its best plan (never worse than stage 1's objective) is kept.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import networkx as nx
+import pandas as pd
+import pyomo.environ as pyo
+
+from .check import check_flows
+from .exceptions import InfeasiblePlantError, SolverError
+from .formulation import build_model, needs_pipe_decisions, restrictions
+from .kpi import annual_costs, indicators
+from .plan import RetrofitPlan
+from .plant import KIND_NAMES, Plant
+from .solve import HighsSolver, SolveResult
+from .superstructure import build_superstructure
+from .units import LOAD_TO_PPM, factor
+
+#: Relative slack on the stage-1 objective allowed in the tie-break stage.
+TIE_TOLERANCE = 1e-7
+#: Flows below this (t/h) are read as zero in a plan: they are solver round-off, not pipes.
+ZERO_FLOW = 1e-7
+
+_TABLE_OF_KIND = {v: k for k, v in {
+    "freshwater": "supply", "sinks": "sink", "sources": "source", "operations": "operation",
+    "regenerators": "regenerator", "discharges": "discharge",
+}.items()}
+
+
+def optimize(
+    plant: Plant,
+    objective: str | None = None,
+    *,
+    time_limit: float | None = 60.0,
+    mip_rel_gap: float = 1e-6,
+    threads: int | None = None,
+    tie_break: bool = True,
+    solver_options: Mapping[str, Any] | None = None,
+) -> RetrofitPlan:
+    """Design the water network of a plant and return the retrofit plan.
+
+    Parameters
+    ----------
+    plant : Plant
+        Validated first (errors raise); never modified.
+    objective : {'freshwater', 'cost'}, optional
+        Defaults to the plant's own ``objective``.
+    time_limit : float or None, default 60
+        Seconds for the whole solve (both stages). A stop with a plan in hand gives status
+        ``feasible`` and its gap.
+    mip_rel_gap : float, default 1e-6
+        Relative gap at which HiGHS accepts a MIP plan as optimal (``optimal`` means proven
+        within this gap; ``plan.gap`` gives the exact figure).
+    threads : int, optional
+        Threads for HiGHS.
+    tie_break : bool, default True
+        Run the second stage that minimises the number of new pipes at the optimum.
+    solver_options : mapping, optional
+        Further HiGHS options by their HiGHS names.
+
+    Returns
+    -------
+    RetrofitPlan
+
+    Raises
+    ------
+    PlantDataError
+        Invalid plant, or a feature this version cannot optimise (UnsupportedFeatureError).
+    InfeasiblePlantError
+        No network meets every limit; the message names the units that cannot be satisfied.
+    SolverError
+        HiGHS failed or stopped without any plan.
+
+    Examples
+    --------
+    >>> import cascade
+    >>> plan = cascade.optimize(cascade.examples.wang_smith())
+    >>> plan.status, round(plan.freshwater, 6), plan.baseline["freshwater"]
+    ('optimal', 90.0, 112.5)
+    """
+    objective = objective or plant.objective
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    plant.validate(strict=True)
+    timings["validate"] = time.perf_counter() - start
+
+    tick = time.perf_counter()
+    graph = build_superstructure(plant)
+    timings["superstructure"] = time.perf_counter() - tick
+
+    tick = time.perf_counter()
+    model = build_model(graph, objective, pipes=tie_break)
+    timings["build"] = time.perf_counter() - tick
+
+    solver = HighsSolver(
+        time_limit=time_limit, mip_rel_gap=mip_rel_gap, threads=threads, options=dict(solver_options or {})
+    )
+    timings["handoff"] = solver.set_model(model)
+    result = solver.solve(model)
+    timings["solve"] = result.solve_time
+    if result.status == "infeasible":
+        raise InfeasiblePlantError(*_diagnose(graph, objective))
+    if not result.has_solution:
+        raise SolverError(f"HiGHS stopped without a plan ({result.termination}); try a longer time limit")
+
+    stage2: dict[str, Any] = {"ran": False}
+    if tie_break and result.status == "optimal":
+        remaining = None if time_limit is None else time_limit - (time.perf_counter() - start)
+        if remaining is None or remaining > 0.5:
+            stage2 = tie_break_new_pipes(model, solver, result.objective, time_limit=remaining)
+            timings["tie_break"] = stage2.get("solve_time", 0.0)
+        else:
+            stage2 = {"ran": False, "reason": "no time left"}
+    if not stage2.get("ran") and needs_pipe_decisions(graph, objective):
+        stage2["polished"] = polish(model, solver)
+
+    return extract_plan(plant, graph, model, result, timings=timings, tie_break=stage2)
+
+
+def tie_break_new_pipes(
+    model: pyo.ConcreteModel, solver: HighsSolver, optimum: float, *, time_limit: float | None = None
+) -> dict[str, Any]:
+    """Stage 2: among plans within ``TIE_TOLERANCE`` of ``optimum``, find one with fewest new pipes.
+
+    .. math::
+
+        \\min \\sum_{(i,j)\\,new} y_{ij} \\quad \\text{s.t. stage-1 constraints and }
+        z \\le z^* (1 + \\epsilon) + \\epsilon
+
+    The stage-1 plan (with ``y = 1`` exactly on its used pipes) is the MIP start. The model is
+    left with the stage-2 plan loaded; the stage-2 objective and constraint are removed again.
+    """
+    if not hasattr(model, "pipe_built"):
+        return {"ran": False, "reason": "model has no pipe decisions"}
+    data = model.data
+    required = {e for e in data.edges if data.graph.edges[e]["required"]}
+    saved = {e: pyo.value(model.flow[e]) for e in data.edges}
+    for e in data.edges:
+        if e not in required:
+            model.pipe_built[e].unfix()
+            model.pipe_built[e].set_value(1 if saved[e] > ZERO_FLOW else 0)
+            if saved[e] <= ZERO_FLOW:
+                model.flow[e].set_value(0.0)
+    limit = optimum + TIE_TOLERANCE * max(abs(optimum), 1.0)
+    goal_expr = model.goal.expr
+    model.goal.deactivate()
+    model.tie_goal = pyo.Objective(expr=model.new_pipes, sense=pyo.minimize)
+    model.tie_limit = pyo.Constraint(expr=goal_expr <= limit)
+    try:
+        result = solver.solve(model, time_limit=time_limit, warm_start=True)
+    finally:
+        model.del_component(model.tie_limit)
+        model.del_component(model.tie_goal)
+        model.goal.activate()
+    if not result.has_solution:
+        for e, f in saved.items():
+            model.flow[e].set_value(f)
+        return {"ran": True, "status": result.status, "kept": "stage 1", "solve_time": result.solve_time}
+    polished = polish(model, solver)
+    return {
+        "ran": True,
+        "status": result.status,
+        "polished": polished,
+        "new_pipes": round(result.objective),
+        "bound": result.bound,
+        "gap": result.gap,
+        "solve_time": result.solve_time,
+    }
+
+
+def polish(model: pyo.ConcreteModel, solver: HighsSolver) -> bool:
+    """Fix every pipe decision at its rounded value and re-solve the remaining LP.
+
+    A MIP solution may carry tiny flows on pipes whose binary sits within the integrality
+    tolerance of 0; fixing the decisions and solving the LP gives exact flows for the chosen
+    pipes. If the LP fails the MIP solution is kept. Returns True when the polish was applied.
+    """
+    if not hasattr(model, "pipe_built"):
+        return False
+    free = [v for v in model.pipe_built.values() if not v.fixed]
+    if not free:
+        return False
+    saved = {e: pyo.value(model.flow[e]) for e in model.data.edges}
+    for v in free:
+        v.fix(1 if (v.value or 0) > 0.5 else 0)
+    try:
+        result = solver.solve(model)
+    finally:
+        for v in free:
+            v.unfix()
+    if result.status != "optimal":
+        for e, f in saved.items():
+            model.flow[e].set_value(f)
+        return False
+    return True
+
+
+def model_flows(model: pyo.ConcreteModel) -> dict[tuple[str, str], float]:
+    """The flows of the loaded solution, with round-off below ``ZERO_FLOW`` read as zero."""
+    flows = {}
+    for e in model.data.edges:
+        value = model.flow[e].value
+        if value is not None and value > ZERO_FLOW:
+            flows[e] = float(value)
+    return flows
+
+
+def baseline_flows(plant: Plant, graph: nx.DiGraph) -> tuple[str, dict[tuple[str, str], float]]:
+    """The network savings are measured against.
+
+    Returns ``("existing", flows)`` when the plant lists its existing pipes, otherwise
+    ``("no reuse", flows)``: every sink and operation fed only by the cheapest supply that
+    meets its limits (the cleanest if none does), each operation at the flow that brings that
+    water to its maximum outlet concentration, and every source and operation outlet sent to
+    the cheapest discharge.
+    """
+    if plant.existing:
+        flows: dict[tuple[str, str], float] = {}
+        for a, b, f in plant.existing:
+            flows[a, b] = flows.get((a, b), 0.0) + f
+        return "existing", flows
+    supplies = [(n, d) for n, d in graph.nodes(data=True) if d["kind"] == "supply"]
+    discharges = [(n, d) for n, d in graph.nodes(data=True) if d["kind"] == "discharge"]
+    drain = min(discharges, key=lambda nd: nd[1]["price"])[0]
+    flows = {}
+
+    def cheapest(limits: dict[str, float]) -> tuple[str, dict]:
+        fitting = [(n, d) for n, d in supplies if all(d["quality"][c] <= lim for c, lim in limits.items())]
+        pool = fitting or supplies
+        return min(pool, key=lambda nd: (nd[1]["price"] if fitting else 0.0, sum(nd[1]["quality"].values())))
+
+    for n, d in graph.nodes(data=True):
+        if d["kind"] == "sink" and d["flow"] > 0:
+            flows[cheapest(d["max_in"])[0], n] = d["flow"]
+        elif d["kind"] == "source" and d["flow"] > 0:
+            flows[n, drain] = d["flow"]
+        elif d["kind"] == "operation":
+            w, wd = cheapest(d["max_in"])
+            need = max(
+                (LOAD_TO_PPM * load / (d["max_out"][c] - wd["quality"][c])
+                 for c, load in d["load"].items() if load > 0 and d["max_out"][c] > wd["quality"][c]),
+                default=0.0,
+            )
+            flows[w, n] = need
+            flows[n, drain] = need
+    return "no reuse", flows
+
+
+def extract_plan(
+    plant: Plant,
+    graph: nx.DiGraph,
+    model: pyo.ConcreteModel,
+    result: SolveResult,
+    *,
+    timings: dict[str, float] | None = None,
+    tie_break: dict[str, Any] | None = None,
+) -> RetrofitPlan:
+    """Read the loaded solution, check it independently and assemble the :class:`RetrofitPlan`.
+
+    The plan is ``optimal`` only when HiGHS proved optimality and the check passed; a plan that
+    fails the check gets status ``error`` (with the violations in ``plan.check``).
+    """
+    tick = time.perf_counter()
+    timings = dict(timings or {})
+    flows = model_flows(model)
+    check = check_flows(graph, flows)
+    existing = {(i, j) for i, j, d in graph.edges(data=True) if d["existing"]}
+    used_new = [e for e in flows if e not in existing]
+    kpis = indicators(graph, flows)
+    costs = annual_costs(graph, flows, used_new)
+    objective_name = model.objective_name
+    objective_value = kpis["freshwater"] if objective_name == "freshwater" else costs["total"]
+
+    kind, base = baseline_flows(plant, graph)
+    base_kpis = indicators(graph, {e: f for e, f in base.items() if e[0] in graph and e[1] in graph})
+    base_costs = annual_costs(graph, {e: f for e, f in base.items() if e[0] in graph and e[1] in graph})
+    scale = factor("flow", plant.units["flow"])  # canonical t/h per plant flow unit
+
+    status = result.status
+    notes = list(restrictions(graph, objective_name))
+    if not check.passed:
+        status = "error"
+        notes.append(
+            f"The independent check FAILED (max relative violation {check.max_violation:.3g}); "
+            "the solver's answer is not a valid plan."
+        )
+    if status == "feasible":
+        notes.append(
+            f"HiGHS stopped at a limit ({result.termination}) before proving optimality: the plan is within "
+            f"{100 * (result.gap or 0):.3g} % of the proven bound."
+        )
+    if kind == "no reuse":
+        notes.append("No existing network was given: savings are against a plant with no reuse, and every pipe "
+                     "of the plan counts as new.")
+    for tail, head, f in graph.graph.get("removed_existing", []):
+        notes.append(f"Existing pipe {tail} -> {head} ({f / scale:.4g} {plant.units['flow']}) is not allowed by the "
+                     "superstructure and is removed.")
+
+    def flow_unit(value: float) -> float:
+        return value / scale
+
+    flow_rows = [
+        {"from": i, "to": j, "flow": flow_unit(f), "new_pipe": (i, j) not in existing}
+        for (i, j), f in flows.items()
+    ]
+    flows_frame = pd.DataFrame(flow_rows, columns=["from", "to", "flow", "new_pipe"])
+    reference = base if kind == "existing" else {}
+    pipe_rows = []
+    for e in sorted(set(flows) | set(reference), key=lambda e: (e[0], e[1])):
+        f, b = flows.get(e, 0.0), reference.get(e, 0.0)
+        status_e = "kept" if (e in flows and e in reference) else ("new" if e in flows else "removed")
+        pipe_rows.append(
+            {"from": e[0], "to": e[1], "status": status_e, "flow": flow_unit(f), "baseline_flow": flow_unit(b)}
+        )
+    pipes_frame = pd.DataFrame(pipe_rows, columns=["from", "to", "status", "flow", "baseline_flow"])
+
+    regen_rows = {}
+    for r, d in graph.nodes(data=True):
+        if d["kind"] != "regenerator":
+            continue
+        out = [(j, f) for (i, j), f in flows.items() if i == r]
+        to_discharge = sum(f for j, f in out if graph.nodes[j]["kind"] == "discharge")
+        total = sum(f for j, f in out)
+        regen_rows[r] = {"flow": flow_unit(total), "to_reuse": flow_unit(total - to_discharge),
+                         "to_discharge": flow_unit(to_discharge)}
+    regen_frame = pd.DataFrame.from_dict(regen_rows, orient="index", columns=["flow", "to_reuse", "to_discharge"])
+    regen_frame.index.name = "regenerator"
+
+    baseline = {
+        "kind": kind,
+        "freshwater": flow_unit(base_kpis["freshwater"]),
+        "wastewater": flow_unit(base_kpis["wastewater"]),
+        "regenerated": flow_unit(base_kpis["regenerated"]),
+        "reused": flow_unit(base_kpis["reused"]),
+        "reuse_rate": base_kpis["reuse_rate"],
+        "cost": base_costs["total"],
+    }
+    saved = base_kpis["freshwater"] - kpis["freshwater"]
+    savings = {
+        "freshwater": flow_unit(saved),
+        "freshwater_pct": 100 * saved / base_kpis["freshwater"] if base_kpis["freshwater"] > 0 else 0.0,
+        "freshwater_per_year": saved * plant.hours_per_year,
+        "wastewater": flow_unit(base_kpis["wastewater"] - kpis["wastewater"]),
+        "cost_per_year": base_costs["total"] - costs["total"],
+    }
+    timings["check_and_extract"] = time.perf_counter() - tick
+    solve_info = {
+        "times": timings,
+        "size": dict(result.size),
+        "termination": result.termination,
+        "stage1": {"status": result.status, "objective": result.objective, "bound": result.bound, "gap": result.gap},
+        "tie_break": dict(tie_break or {"ran": False}),
+        "pipe_decisions": needs_pipe_decisions(graph, objective_name),
+    }
+    bound = result.bound
+    if objective_name == "freshwater" and bound is not None:
+        bound = flow_unit(bound)
+    return RetrofitPlan(
+        plant=plant.name,
+        objective_name=objective_name,
+        status=status,
+        objective=flow_unit(objective_value) if objective_name == "freshwater" else objective_value,
+        bound=bound,
+        gap=result.gap,
+        freshwater=flow_unit(kpis["freshwater"]),
+        wastewater=flow_unit(kpis["wastewater"]),
+        regenerated=flow_unit(kpis["regenerated"]),
+        baseline=baseline,
+        savings=savings,
+        kpis={**kpis, **{k: flow_unit(v) for k, v in kpis.items() if k in ("freshwater", "wastewater",
+                                                                           "regenerated", "reused")}},
+        costs=costs,
+        check=check,
+        solve=solve_info,
+        notes=tuple(notes),
+        units=dict(plant.units),
+        _tables={"flows": flows_frame, "pipes": pipes_frame, "regeneration": regen_frame},
+    )
+
+
+def _diagnose(graph: nx.DiGraph, objective: str) -> tuple[str, list[str]]:
+    """Find which limits cannot all hold: minimise slack on them and name the units that need it."""
+    model = build_model(graph, "freshwater", pipes=False)
+    targets = [
+        model.sink_demand, model.source_supply, model.sink_quality, model.operation_inlet_quality,
+        model.operation_mass_balance, model.discharge_quality, model.supply_cap, model.throughput_cap,
+    ]
+    if hasattr(model, "required_flow"):
+        targets.append(model.required_flow)
+    pyo.TransformationFactory("core.add_slack_variables").apply_to(model, targets=targets)
+    result = HighsSolver(time_limit=30).solve(model)
+    if not result.has_solution:
+        return ("No water network meets every limit of the plant (the diagnosis could not narrow it down).", [])
+    transformation = pyo.TransformationFactory("core.add_slack_variables")
+    kinds = {n: d["kind"] for n, d in graph.nodes(data=True)}
+    found: dict[str, list[str]] = {}
+    for component in targets:
+        for index in component:
+            con = component[index]
+            try:
+                slacks = transformation.get_slack_variables(model, con)
+            except (ValueError, AttributeError):
+                continue
+            if sum(pyo.value(s) for s in slacks) > 1e-6:
+                key = index if isinstance(index, tuple) else (index,)
+                unit = key[0] if key and key[0] in kinds else None
+                if unit is None:  # required pipe (tail, head)
+                    continue
+                what = _describe(component.local_name, key, graph)
+                found.setdefault(unit, []).append(what)
+    units = list(found)
+    if not units:
+        return ("No water network meets every limit of the plant.", [])
+    parts = [f"{KIND_NAMES[_TABLE_OF_KIND[kinds[u]]]} '{u}' ({'; '.join(found[u])})" for u in units]
+    return (
+        "No water network meets every limit of the plant. These cannot all be satisfied: "
+        + ", ".join(parts)
+        + ". Relax a limit, add a cleaner supply or a regenerator, or raise a capacity.",
+        units,
+    )
+
+
+def _describe(constraint: str, key: tuple, graph: nx.DiGraph) -> str:
+    node = graph.nodes[key[0]]
+    if constraint in ("sink_quality", "operation_inlet_quality", "discharge_quality"):
+        return f"{key[1]} <= {node['max_in'][key[1]]:g} ppm"
+    if constraint == "operation_mass_balance":
+        return f"outlet {key[1]} <= {node['max_out'][key[1]]:g} ppm"
+    if constraint == "sink_demand":
+        return f"demand {node['flow']:g} t/h"
+    if constraint == "source_supply":
+        return f"all of its {node['flow']:g} t/h must go somewhere"
+    if constraint in ("supply_cap", "throughput_cap"):
+        return f"capacity {node.get('max_flow', math.inf):g} t/h"
+    return constraint
+
+
+__all__ = ["optimize", "extract_plan", "tie_break_new_pipes", "baseline_flows", "model_flows"]

@@ -1,0 +1,196 @@
+"""The retrofit plan: what to build, what it saves, and how sure we are.
+
+A :class:`RetrofitPlan` is immutable: its tables are returned as copies. Flows and water
+figures are in the plant's flow unit (``plan.units["flow"]``), concentrations in ppm, money per
+year in the plant's money label.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from .check import CheckResult
+
+
+@dataclass(frozen=True)
+class RetrofitPlan:
+    """The result of :func:`cascade.optimize`.
+
+    Attributes
+    ----------
+    plant : str
+        Plant name.
+    objective_name : {'freshwater', 'cost'}
+    status : {'optimal', 'feasible', 'error'}
+        ``optimal`` only when HiGHS proved it and the independent check passed.
+    objective, bound, gap : float or None
+        Objective of the plan (t/h of fresh water, or money/yr), proven lower bound, relative gap.
+    freshwater, wastewater, regenerated : float
+        Flow unit of the plant.
+    baseline : dict
+        The same indicators (and annual cost) of the baseline network; ``baseline["kind"]`` is
+        ``"existing"`` (the plant's existing pipes) or ``"no reuse"``.
+    savings : dict
+        ``freshwater`` (per hour), ``freshwater_pct``, ``freshwater_per_year``, ``wastewater``,
+        ``cost_per_year``.
+    kpis : dict
+        Indicators of the plan (:func:`cascade.kpi.indicators`).
+    costs : dict
+        Annual cost by item (:func:`cascade.kpi.annual_costs`).
+    check : CheckResult
+        The independent re-verification of the flows.
+    solve : dict
+        Seconds per phase, model size, solver termination, tie-break stage.
+    notes : tuple of str
+        Restrictions and caveats a reader must know.
+    units : dict
+        The plant's units.
+    """
+
+    plant: str
+    objective_name: str
+    status: str
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    freshwater: float
+    wastewater: float
+    regenerated: float
+    baseline: dict[str, Any]
+    savings: dict[str, float]
+    kpis: dict[str, float]
+    costs: dict[str, float]
+    check: CheckResult
+    solve: dict[str, Any]
+    notes: tuple[str, ...]
+    units: dict[str, str]
+    _tables: dict[str, pd.DataFrame] = field(repr=False)
+
+    @property
+    def flows(self) -> pd.DataFrame:
+        """Used pipes: ``from``, ``to``, ``flow``, ``new_pipe`` (not in today's plant)."""
+        return self._tables["flows"].copy()
+
+    @property
+    def pipes(self) -> pd.DataFrame:
+        """Pipe changes: ``from``, ``to``, ``status`` (new / kept / removed), ``flow``, ``baseline_flow``."""
+        return self._tables["pipes"].copy()
+
+    @property
+    def regeneration(self) -> pd.DataFrame:
+        """Per regenerator: ``flow`` treated, ``to_reuse`` (to users and regenerators), ``to_discharge``."""
+        return self._tables["regeneration"].copy()
+
+    @property
+    def inlet_quality(self) -> pd.DataFrame:
+        """Inlet concentration of every node (ppm), recomputed from the flows by the check."""
+        return self.check.inlet.copy()
+
+    @property
+    def outlet_quality(self) -> pd.DataFrame:
+        """Outlet concentration of every node (ppm), recomputed from the flows by the check."""
+        return self.check.outlet.copy()
+
+    @property
+    def new_pipes(self) -> list[tuple[str, str]]:
+        """The pipes to build."""
+        pipes = self._tables["pipes"]
+        return [tuple(x) for x in pipes.loc[pipes["status"] == "new", ["from", "to"]].to_numpy()]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plan as the JSON object of ``PLANT_FORMAT.md`` (``cascade solve --json``), plus details."""
+        flows = self._tables["flows"]
+        return {
+            "plant": self.plant,
+            "objective_name": self.objective_name,
+            "status": self.status,
+            "objective": self.objective,
+            "bound": self.bound,
+            "gap": self.gap,
+            "freshwater": self.freshwater,
+            "wastewater": self.wastewater,
+            "regenerated": self.regenerated,
+            "flows": [
+                {"from": a, "to": b, "flow": float(f), "new_pipe": bool(n)}
+                for a, b, f, n in flows[["from", "to", "flow", "new_pipe"]].itertuples(index=False)
+            ],
+            "pipes": self._tables["pipes"].to_dict(orient="records"),
+            "baseline": dict(self.baseline),
+            "savings": dict(self.savings),
+            "kpis": dict(self.kpis),
+            "costs": dict(self.costs),
+            "check": self.check.to_dict(),
+            "solve": dict(self.solve),
+            "notes": list(self.notes),
+            "units": dict(self.units),
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The plan as JSON text (see :meth:`to_dict`)."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, default=_plain)
+
+    def summary(self) -> str:
+        """A readable report: status, water and money against the baseline, pipes, regeneration."""
+        u = self.units.get("flow", "t/h")
+        money = self.units.get("money", "")
+        b, s = self.baseline, self.savings
+        gap = "n/a" if self.gap is None else f"{100 * self.gap:.3g} %"
+        lines = [
+            f"Plant: {self.plant}",
+            f"Status: {self.status} (objective {self.objective_name} = {_fmt(self.objective)}, "
+            f"bound {_fmt(self.bound)}, gap {gap}); check {'passed' if self.check.passed else 'FAILED'} "
+            f"(max violation {self.check.max_violation:.2g})",
+            "",
+            f"{'':24}{'baseline':>14}{'plan':>14}{'saving':>14}",
+            f"{'fresh water [' + u + ']':24}{b['freshwater']:>14.4g}{self.freshwater:>14.4g}{s['freshwater']:>14.4g}",
+            f"{'wastewater [' + u + ']':24}{b['wastewater']:>14.4g}{self.wastewater:>14.4g}{s['wastewater']:>14.4g}",
+            f"{'reuse rate [%]':24}{100 * b['reuse_rate']:>14.4g}{100 * self.kpis['reuse_rate']:>14.4g}",
+            f"{'annual cost [' + money + ']':24}{b['cost']:>14.6g}{self.costs['total']:>14.6g}"
+            f"{s['cost_per_year']:>14.6g}",
+            f"Fresh water saved: {s['freshwater_pct']:.3g} % ({s['freshwater_per_year']:.6g} t/yr); "
+            f"baseline: {b['kind']}",
+        ]
+        pipes = self._tables["pipes"]
+        new = pipes[pipes["status"] == "new"]
+        removed = pipes[pipes["status"] == "removed"]
+        lines.append(f"Pipes: {len(new)} new, {int((pipes['status'] == 'kept').sum())} kept, {len(removed)} removed")
+        for row in new.itertuples(index=False):
+            lines.append(f"  + {row[0]} -> {row[1]}: {row.flow:.4g} {u}")
+        for row in removed.itertuples(index=False):
+            lines.append(f"  - {row[0]} -> {row[1]} (was {row.baseline_flow:.4g} {u})")
+        regen = self._tables["regeneration"]
+        for name, row in regen.iterrows():
+            lines.append(
+                f"Regenerator {name}: {row['flow']:.4g} {u} treated, {row['to_reuse']:.4g} reused, "
+                f"{row['to_discharge']:.4g} discharged"
+            )
+        lines.append("")
+        lines.append("Flows:")
+        flows = self._tables["flows"]
+        wide_from = max((len(str(a)) for a in flows["from"]), default=0)
+        wide_to = max((len(str(b)) for b in flows["to"]), default=0)
+        for a, bb, f, n in flows[["from", "to", "flow", "new_pipe"]].itertuples(index=False):
+            lines.append(f"  {a:>{wide_from}} -> {bb:<{wide_to}} {f:>10.4g} {u}{'  (new)' if n else ''}")
+        for note in self.notes:
+            lines.append(f"Note: {note}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (
+            f"<RetrofitPlan {self.plant!r}: {self.status}, fresh water {self.freshwater:.6g} "
+            f"{self.units.get('flow', 't/h')} (baseline {self.baseline['freshwater']:.6g}), gap {self.gap}>"
+        )
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.6g}"
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)

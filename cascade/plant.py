@@ -1,0 +1,498 @@
+"""The plant: typed tables of water supplies, users, regenerators and discharges.
+
+A :class:`Plant` holds what a plant file (``cascade-plant/1``) says, in canonical units
+(t/h, ppm, kg/h; see :mod:`cascade.units`). Every kind of unit has one table, described once in
+:data:`SCHEMA`: a column per scalar field and, for each per-contaminant field, one column per
+contaminant named ``"<field>:<contaminant>"`` (for example ``"max:COD"``). A missing
+per-contaminant value is NaN: for ``quality`` and ``load`` that means 0, for a limit it means
+"no limit", for a regenerator that the contaminant is not specified.
+
+Build a plant in code with the ``add_*`` methods (each returns the plant, so calls chain), or read
+one with :func:`cascade.read_plant`. The optimisation pipeline never changes a plant.
+
+Examples
+--------
+>>> from cascade import Plant
+>>> plant = (Plant("two users", ["C"])
+...          .add_freshwater("FW", quality={"C": 0})
+...          .add_sink("D1", flow=10, max={"C": 50})
+...          .add_source("S1", flow=10, quality={"C": 20}))
+>>> plant.sinks[["flow", "max:C"]]
+    flow  max:C
+id
+D1  10.0   50.0
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from .exceptions import PlantDataError
+from .units import DEFAULT_UNITS
+
+FORMAT = "cascade-plant/1"
+DEFAULT_DISCHARGE = "WW"
+OBJECTIVES = ("freshwater", "cost")
+SUPPLY_KINDS = ("fresh", "reclaimed", "rain", "other")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of a unit table.
+
+    Attributes
+    ----------
+    name : str
+        Key in the plant file and column name in the table.
+    kind : {'float', 'str', 'bool', 'conc'}
+        ``conc`` is a per-contaminant mapping, stored as one column per contaminant.
+    unit : str
+        Canonical unit of the stored value ('' when dimensionless).
+    default : Any
+        Value used when the field is absent (NaN: no value / no limit).
+    required : bool
+        Whether the plant file must give it.
+    doc : str
+        One-line meaning, used in messages and documentation.
+    """
+
+    name: str
+    kind: str
+    unit: str = ""
+    default: Any = math.nan
+    required: bool = False
+    doc: str = ""
+
+
+NAN = math.nan
+
+#: The tables of a plant, their fields, canonical units and defaults (described once).
+SCHEMA: dict[str, tuple[Field, ...]] = {
+    "freshwater": (
+        Field("quality", "conc", "ppm", 0.0, doc="concentration of each contaminant (missing: 0)"),
+        Field("price", "float", "money/t", 0.0, doc="price of the water"),
+        Field("max_flow", "float", "t/h", NAN, doc="availability cap (NaN: none)"),
+        Field("kind", "str", "", "fresh", doc="fresh | reclaimed | rain | other"),
+    ),
+    "sinks": (
+        Field("flow", "float", "t/h", NAN, required=True, doc="fixed inlet flow"),
+        Field("max", "conc", "ppm", NAN, doc="maximum inlet concentration (NaN: no limit)"),
+        Field("unit", "str", "", None, doc="process unit; sinks and sources of one unit never connect"),
+    ),
+    "sources": (
+        Field("flow", "float", "t/h", NAN, required=True, doc="fixed outlet flow"),
+        Field("quality", "conc", "ppm", 0.0, doc="fixed outlet concentration (missing: 0)"),
+        Field("unit", "str", "", None, doc="process unit; sinks and sources of one unit never connect"),
+    ),
+    "operations": (
+        Field("load", "conc", "kg/h", 0.0, doc="contaminant mass picked up (missing: 0)"),
+        Field("max_inlet", "conc", "ppm", NAN, doc="maximum inlet concentration (NaN: no limit)"),
+        Field("max_outlet", "conc", "ppm", NAN, doc="maximum outlet concentration (NaN: no limit)"),
+        Field("max_flow", "float", "t/h", NAN, doc="throughput cap (NaN: none)"),
+        Field("local_recycle", "bool", "", False, doc="outlet may return to the unit's own inlet"),
+    ),
+    "regenerators": (
+        Field("outlet", "conc", "ppm", NAN, doc="fixed outlet concentration (NaN: not specified)"),
+        Field("removal", "conc", "", NAN, doc="fraction removed, 0..1 (NaN: not specified)"),
+        Field("max_flow", "float", "t/h", NAN, doc="capacity (NaN: none)"),
+        Field("recycle", "bool", "", True, doc="may return water to the units that feed it"),
+        Field("cost_fixed", "float", "money/yr", 0.0, doc="annual cost if installed"),
+        Field("cost_per_t", "float", "money/t", 0.0, doc="cost per t treated"),
+    ),
+    "discharges": (
+        Field("max", "conc", "ppm", NAN, doc="limit on the mixed discharge (NaN: no limit)"),
+        Field("price", "float", "money/t", 0.0, doc="price per t discharged"),
+    ),
+}
+
+#: Singular names of the tables, used in messages ("sink 'boiler_feed'").
+KIND_NAMES: dict[str, str] = {
+    "freshwater": "supply",
+    "sinks": "sink",
+    "sources": "source",
+    "operations": "operation",
+    "regenerators": "regenerator",
+    "discharges": "discharge",
+}
+
+
+def is_missing(value: Any) -> bool:
+    """Return True for None and NaN (a missing number or an absent limit)."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+@dataclass(frozen=True)
+class Record:
+    """One unit as given: its table, id and field values (canonical units)."""
+
+    table: str
+    id: str
+    values: Mapping[str, Any]
+
+
+class Plant:
+    """A plant's water supplies, users, regenerators, discharges and allowed connections.
+
+    Parameters
+    ----------
+    name : str
+        Name of the plant.
+    contaminants : sequence of str
+        Contaminant names, one or more.
+    description : str, optional
+        Free text.
+    units : dict, optional
+        The units the plant file uses (keys ``flow``, ``concentration``, ``load``, ``money``).
+        They only matter for input, output and reports: the tables are in canonical units.
+    hours_per_year : float, default 8000
+        Operating hours, turning t/h into t/yr and money/h into money/yr.
+    objective : {'freshwater', 'cost'}, default 'freshwater'
+        The objective the plant file asks for.
+
+    Notes
+    -----
+    The ``add_*`` builders take values in canonical units (t/h, ppm, kg/h, money per t,
+    money per year) and return the plant itself so calls can be chained. Checks of meaning
+    (unknown ids, impossible limits, ...) are done by :meth:`validate`, not by the builders.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        contaminants: Iterable[str],
+        *,
+        description: str = "",
+        units: Mapping[str, str] | None = None,
+        hours_per_year: float = 8000.0,
+        objective: str = "freshwater",
+    ) -> None:
+        self.name = str(name)
+        self.contaminants: list[str] = [str(c) for c in contaminants]
+        self.description = description or ""
+        self.units: dict[str, str] = {**DEFAULT_UNITS, **(units or {})}
+        self.hours_per_year = float(hours_per_year)
+        self.objective = objective
+        self.min_flow = 0.0
+        self.pipe_cost_fixed = 0.0
+        self.forbidden: list[tuple[str, str]] = []
+        self.required: list[tuple[str, str]] = []
+        self.existing: list[tuple[str, str, float]] = []
+        self.validation = None  # the ValidationReport kept by read_plant
+        self._records: dict[str, list[Record]] = {table: [] for table in SCHEMA}
+        self._cache: dict[str, pd.DataFrame] = {}
+
+    # ------------------------------------------------------------------ builders
+    def _add(self, table: str, id: str, **values: Any) -> Plant:
+        fields = {f.name: f for f in SCHEMA[table]}
+        clean: dict[str, Any] = {}
+        where = f"{KIND_NAMES[table]} '{id}'"
+        for key, value in values.items():
+            field = fields[key]
+            clean[key] = _coerce(field, value, where)
+        self._records[table].append(Record(table, str(id), clean))
+        self._cache.clear()
+        return self
+
+    def add_freshwater(
+        self,
+        id: str,
+        quality: Mapping[str, float] | None = None,
+        *,
+        price: float = 0.0,
+        max_flow: float | None = None,
+        kind: str = "fresh",
+    ) -> Plant:
+        """Add a supply of new water (取水): mains, wells, reclaimed municipal water, rain."""
+        return self._add("freshwater", id, quality=quality, price=price, max_flow=max_flow, kind=kind)
+
+    def add_sink(
+        self,
+        id: str,
+        flow: float,
+        max: Mapping[str, float] | None = None,  # noqa: A002 - the plant file's name
+        *,
+        unit: str | None = None,
+    ) -> Plant:
+        """Add a fixed-flow demand with maximum inlet concentrations (ppm)."""
+        return self._add("sinks", id, flow=flow, max=max, unit=unit)
+
+    def add_source(
+        self,
+        id: str,
+        flow: float,
+        quality: Mapping[str, float] | None = None,
+        *,
+        unit: str | None = None,
+    ) -> Plant:
+        """Add a fixed-flow wastewater stream of fixed quality (ppm)."""
+        return self._add("sources", id, flow=flow, quality=quality, unit=unit)
+
+    def add_operation(
+        self,
+        id: str,
+        load: Mapping[str, float],
+        max_inlet: Mapping[str, float] | None = None,
+        max_outlet: Mapping[str, float] | None = None,
+        *,
+        max_flow: float | None = None,
+        local_recycle: bool = False,
+    ) -> Plant:
+        """Add a fixed-load (mass-transfer) operation: loads in kg/h, limits in ppm."""
+        return self._add(
+            "operations",
+            id,
+            load=load,
+            max_inlet=max_inlet,
+            max_outlet=max_outlet,
+            max_flow=max_flow,
+            local_recycle=local_recycle,
+        )
+
+    def add_regenerator(
+        self,
+        id: str,
+        outlet: Mapping[str, float] | None = None,
+        removal: Mapping[str, float] | None = None,
+        *,
+        max_flow: float | None = None,
+        recycle: bool = True,
+        cost_fixed: float = 0.0,
+        cost_per_t: float = 0.0,
+    ) -> Plant:
+        """Add a regenerator (treatment unit): fixed outlet (ppm) or removal fraction per contaminant."""
+        return self._add(
+            "regenerators",
+            id,
+            outlet=outlet,
+            removal=removal,
+            max_flow=max_flow,
+            recycle=recycle,
+            cost_fixed=cost_fixed,
+            cost_per_t=cost_per_t,
+        )
+
+    def add_discharge(
+        self,
+        id: str,
+        max: Mapping[str, float] | None = None,  # noqa: A002 - the plant file's name
+        *,
+        price: float = 0.0,
+    ) -> Plant:
+        """Add a place where wastewater leaves the plant, with limits on the mixed discharge."""
+        return self._add("discharges", id, max=max, price=price)
+
+    def forbid(self, source: str, target: str) -> Plant:
+        """Never allow a pipe from ``source`` to ``target``."""
+        self.forbidden.append((str(source), str(target)))
+        return self
+
+    def require(self, source: str, target: str) -> Plant:
+        """Require a pipe from ``source`` to ``target`` that carries flow."""
+        self.required.append((str(source), str(target)))
+        return self
+
+    def add_existing(self, source: str, target: str, flow: float) -> Plant:
+        """Record a pipe of today's plant and its flow (t/h): the retrofit baseline."""
+        value = _coerce(Field("flow", "float", "t/h"), flow, f"existing pipe {source} -> {target}")
+        self.existing.append((str(source), str(target), value))
+        return self
+
+    # ------------------------------------------------------------------ tables
+    def records(self, table: str) -> list[Record]:
+        """The units of one table as given (no default discharge added)."""
+        return list(self._records[table])
+
+    def table(self, table: str) -> pd.DataFrame:
+        """Return one table as a DataFrame indexed by id (canonical units).
+
+        Per-contaminant fields become columns ``"<field>:<contaminant>"``. For the
+        ``discharges`` table, a plant without any discharge gets the default unconstrained
+        discharge ``"WW"``, as the file format says.
+        """
+        if table not in self._cache:
+            records = self._records[table]
+            if table == "discharges" and not records:
+                records = [Record("discharges", DEFAULT_DISCHARGE, {})]
+            self._cache[table] = _frame(SCHEMA[table], records, self.contaminants)
+        return self._cache[table].copy()
+
+    @property
+    def freshwater(self) -> pd.DataFrame:
+        """Supplies of new water: ``quality:<c>`` (ppm), ``price``, ``max_flow`` (t/h), ``kind``."""
+        return self.table("freshwater")
+
+    @property
+    def sinks(self) -> pd.DataFrame:
+        """Fixed-flow demands: ``flow`` (t/h), ``max:<c>`` (ppm), ``unit``."""
+        return self.table("sinks")
+
+    @property
+    def sources(self) -> pd.DataFrame:
+        """Fixed-flow wastewater streams: ``flow`` (t/h), ``quality:<c>`` (ppm), ``unit``."""
+        return self.table("sources")
+
+    @property
+    def operations(self) -> pd.DataFrame:
+        """Fixed-load operations: ``load:<c>`` (kg/h), ``max_inlet:<c>``, ``max_outlet:<c>`` (ppm), ..."""
+        return self.table("operations")
+
+    @property
+    def regenerators(self) -> pd.DataFrame:
+        """Regenerators: ``outlet:<c>`` (ppm), ``removal:<c>``, ``max_flow``, ``recycle``, costs."""
+        return self.table("regenerators")
+
+    @property
+    def discharges(self) -> pd.DataFrame:
+        """Discharges: ``max:<c>`` (ppm), ``price`` (money/t); the default ``WW`` if none given."""
+        return self.table("discharges")
+
+    def concentrations(self, table: str, field: str) -> pd.DataFrame:
+        """Return one per-contaminant field of a table as an id x contaminant DataFrame.
+
+        Examples
+        --------
+        >>> from cascade import examples
+        >>> examples.wang_smith().concentrations("operations", "max_outlet").loc["OP3", "C"]
+        800.0
+        """
+        frame = self.table(table)
+        columns = [f"{field}:{c}" for c in self.contaminants]
+        out = frame[columns].copy()
+        out.columns = list(self.contaminants)
+        return out
+
+    def kind_of(self) -> dict[str, str]:
+        """Map every unit id to its table name (the default discharge included)."""
+        kinds: dict[str, str] = {}
+        for table in SCHEMA:
+            for unit_id in self.table(table).index:
+                kinds.setdefault(unit_id, table)
+        return kinds
+
+    def ids(self) -> list[str]:
+        """All unit ids, in table order."""
+        return list(self.kind_of())
+
+    # ------------------------------------------------------------------ services
+    def validate(self, strict: bool = False):
+        """Run the coded checks of :mod:`cascade.validation`.
+
+        Parameters
+        ----------
+        strict : bool, default False
+            Raise :class:`~cascade.PlantDataError` listing every error instead of returning.
+
+        Returns
+        -------
+        ValidationReport
+        """
+        from .validation import validate
+
+        report = validate(self)
+        if strict:
+            report.raise_if_errors()
+        return report
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the plant as a ``cascade-plant/1`` mapping in the plant's declared units."""
+        from .io import plant_to_dict
+
+        return plant_to_dict(self)
+
+    def to_yaml(self, path: str | None = None) -> str:
+        """Return the plant as ``cascade-plant/1`` YAML text; also write it to ``path`` if given."""
+        from .io import write_plant, yaml_text
+
+        if path is not None:
+            write_plant(self, path)
+        return yaml_text(self)
+
+    def equals(self, other: object) -> bool:
+        """True when both plants describe the same data (names, tables, connections, settings)."""
+        if not isinstance(other, Plant):
+            return False
+        same_tables = all(
+            self.table(t).equals(other.table(t)) and self.table(t).dtypes.equals(other.table(t).dtypes)
+            for t in SCHEMA
+        )
+        return same_tables and _settings(self) == _settings(other)
+
+    def __repr__(self) -> str:
+        counts = ", ".join(
+            f"{len(self._records[t])} {t}" for t in SCHEMA if self._records[t]
+        )
+        return f"<Plant {self.name!r}: {counts or 'empty'}; contaminants {self.contaminants}>"
+
+
+# ---------------------------------------------------------------------- helpers
+def _settings(plant: Plant) -> tuple:
+    return (
+        plant.name,
+        plant.description,
+        tuple(plant.contaminants),
+        tuple(sorted(plant.units.items())),
+        plant.hours_per_year,
+        plant.objective,
+        plant.min_flow,
+        plant.pipe_cost_fixed,
+        tuple(plant.forbidden),
+        tuple(plant.required),
+        tuple(plant.existing),
+    )
+
+
+def _number(value: Any, where: str, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        try:
+            if isinstance(value, str):
+                return float(value)
+        except ValueError:
+            pass
+        raise PlantDataError(f"{where}: '{name}' must be a number, got {value!r}")
+    return float(value)
+
+
+def _coerce(field: Field, value: Any, where: str) -> Any:
+    """Turn a builder argument into the stored value, or raise a message naming the field."""
+    if field.kind == "float":
+        return NAN if value is None else _number(value, where, field.name)
+    if field.kind == "bool":
+        if not isinstance(value, bool):
+            raise PlantDataError(f"{where}: '{field.name}' must be true or false, got {value!r}")
+        return value
+    if field.kind == "str":
+        return None if value is None else str(value)
+    # per-contaminant mapping
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise PlantDataError(
+            f"{where}: '{field.name}' must map contaminant names to numbers, e.g. {{COD: 10}}; "
+            f"got {value!r}"
+        )
+    return {str(c): _number(v, where, f"{field.name}.{c}") for c, v in value.items()}
+
+
+def _frame(fields: tuple[Field, ...], records: list[Record], contaminants: list[str]) -> pd.DataFrame:
+    columns: dict[str, list[Any]] = {}
+    dtypes: dict[str, str] = {}
+    for field in fields:
+        if field.kind == "conc":
+            for c in contaminants:
+                columns[f"{field.name}:{c}"] = [
+                    r.values.get(field.name, {}).get(c, field.default) for r in records
+                ]
+                dtypes[f"{field.name}:{c}"] = "float64"
+        else:
+            columns[field.name] = [r.values.get(field.name, field.default) for r in records]
+            dtypes[field.name] = {"float": "float64", "bool": "bool", "str": "object"}[field.kind]
+    index = pd.Index([r.id for r in records], name="id", dtype="object")
+    frame = pd.DataFrame(columns, index=index)
+    return frame.astype(dtypes) if len(frame) else pd.DataFrame(
+        {k: pd.Series(dtype=v) for k, v in dtypes.items()}, index=index
+    )

@@ -1,0 +1,184 @@
+"""The only module that talks to HiGHS: options, hand-off, status mapping, timing.
+
+The model goes to HiGHS through Pyomo's persistent ``appsi`` interface, which keeps the HiGHS
+instance between solves: the tie-break stage and user re-solves only send what changed.
+
+Statuses (the ``status`` of a plan, ``PLANT_FORMAT.md``):
+
+===============  =====================================================================
+status           meaning
+===============  =====================================================================
+``optimal``      HiGHS proved optimality (within ``mip_rel_gap``)
+``feasible``     a limit (time, iterations) stopped HiGHS with a plan in hand; see ``gap``
+``infeasible``   no plan satisfies the constraints
+``error``        HiGHS failed or stopped with no plan
+===============  =====================================================================
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyomo.environ as pyo
+from pyomo.contrib.appsi.base import TerminationCondition
+from pyomo.contrib.appsi.solvers import Highs
+
+from .exceptions import SolverError
+
+_STATUS = {
+    TerminationCondition.optimal: "optimal",
+    TerminationCondition.maxTimeLimit: "feasible",
+    TerminationCondition.maxIterations: "feasible",
+    TerminationCondition.objectiveLimit: "feasible",
+    TerminationCondition.infeasible: "infeasible",
+    TerminationCondition.infeasibleOrUnbounded: "infeasible",
+}
+
+
+@dataclass(frozen=True)
+class SolveResult:
+    """What one HiGHS run returned.
+
+    Attributes
+    ----------
+    status : {'optimal', 'feasible', 'infeasible', 'error'}
+    objective : float or None
+        Objective of the best plan found (None without one).
+    bound : float or None
+        Proven lower bound on the objective.
+    gap : float or None
+        Relative gap ``|objective - bound| / max(|objective|, 1e-9)``; 0 for a proven optimum.
+    handoff_time, solve_time : float
+        Seconds to pass the model to HiGHS and for HiGHS to solve it.
+    termination : str
+        The solver's own termination condition.
+    size : dict
+        Columns, rows, nonzeros and integer columns of the model HiGHS received.
+    """
+
+    status: str
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    handoff_time: float
+    solve_time: float
+    termination: str
+    size: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def has_solution(self) -> bool:
+        """True when a plan (optimal or not) is loaded in the model."""
+        return self.status in ("optimal", "feasible")
+
+
+class HighsSolver:
+    """A persistent HiGHS session for one model.
+
+    Parameters
+    ----------
+    time_limit : float, optional
+        Seconds for each :meth:`solve` call (None: no limit).
+    mip_rel_gap : float, default 1e-4
+        Relative gap at which HiGHS stops a MIP as optimal.
+    threads : int, optional
+        Threads HiGHS may use.
+    options : dict, optional
+        Further HiGHS options by their HiGHS names (e.g. ``{"presolve": "off"}``).
+    """
+
+    def __init__(
+        self,
+        *,
+        time_limit: float | None = None,
+        mip_rel_gap: float = 1e-4,
+        threads: int | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> None:
+        self._solver = Highs()
+        if not self._solver.available():
+            raise SolverError("HiGHS (the highspy package) is not available; install it with 'pip install highspy'")
+        self._solver.config.load_solution = False
+        self._solver.config.stream_solver = False
+        self._solver.config.log_level = logging.DEBUG
+        self.time_limit = time_limit
+        self.mip_rel_gap = mip_rel_gap
+        extra = dict(options or {})
+        if threads is not None:
+            extra["threads"] = int(threads)
+        extra.setdefault("output_flag", False)
+        self._solver.highs_options = extra
+        self._model: pyo.ConcreteModel | None = None
+        self.handoff_time = 0.0
+
+    def set_model(self, model: pyo.ConcreteModel) -> float:
+        """Hand the model to HiGHS; return the seconds it took."""
+        start = time.perf_counter()
+        self._solver.set_instance(model)
+        self._model = model
+        self.handoff_time = time.perf_counter() - start
+        return self.handoff_time
+
+    def solve(
+        self, model: pyo.ConcreteModel, *, time_limit: float | None = None, warm_start: bool = False
+    ) -> SolveResult:
+        """Solve (re-using the instance when it is the same model) and load the best plan found.
+
+        Parameters
+        ----------
+        model : pyomo.environ.ConcreteModel
+        time_limit : float, optional
+            Overrides the session's time limit for this call.
+        warm_start : bool, default False
+            Pass the current variable values to HiGHS as a MIP start.
+        """
+        handoff = 0.0
+        if model is not self._model:
+            handoff = self.set_model(model)
+        limit = self.time_limit if time_limit is None else time_limit
+        self._solver.config.time_limit = None if limit is None else max(float(limit), 0.01)
+        self._solver.config.mip_gap = self.mip_rel_gap
+        self._solver.config.warmstart = warm_start
+        start = time.perf_counter()
+        try:
+            results = self._solver.solve(model)
+        except Exception as exc:  # HiGHS or the interface crashed: never pass it as a plan
+            raise SolverError(f"HiGHS failed: {exc}") from exc
+        solve_time = time.perf_counter() - start
+        status = _STATUS.get(results.termination_condition, "error")
+        highs = self._solver._solver_model
+        has_plan = status in ("optimal", "feasible") and results.best_feasible_objective is not None
+        if status == "feasible" and not has_plan:
+            status = "error"
+        objective = results.best_feasible_objective if has_plan else None
+        bound = results.best_objective_bound
+        if status == "optimal" and bound is None:
+            bound = objective
+        gap = None
+        if objective is not None and bound is not None and math.isfinite(bound):
+            gap = abs(objective - bound) / max(abs(objective), 1e-9)
+            if gap < 1e-12:
+                gap = 0.0
+        if has_plan:
+            results.solution_loader.load_vars()
+        size = {
+            "columns": int(highs.getNumCol()),
+            "rows": int(highs.getNumRow()),
+            "nonzeros": int(highs.getNumNz()),
+            "integer_columns": sum(
+                1 for v in model.component_data_objects(pyo.Var, active=True) if v.is_integer() and not v.fixed
+            ),
+        }
+        return SolveResult(
+            status=status,
+            objective=objective,
+            bound=bound,
+            gap=gap,
+            handoff_time=handoff,
+            solve_time=solve_time,
+            termination=str(results.termination_condition.name),
+            size=size,
+        )

@@ -1,0 +1,338 @@
+"""Coded checks of a plant's meaning, with messages that name the unit, the number and the fix.
+
+:func:`validate` returns a :class:`ValidationReport`; ``plant.validate(strict=True)`` raises a
+:class:`~cascade.PlantDataError` listing every error. Each finding has a stable ``code`` so
+programs (and tests) can react to it:
+
+===================  ===================================================================
+code                 meaning
+===================  ===================================================================
+no_name              the plant has no name
+no_contaminants      no contaminant is declared
+duplicate_contam     a contaminant is declared twice
+duplicate_id         two units share an id
+unknown_contaminant  a per-contaminant field names a contaminant not declared
+unknown_id           a connection names an id that does not exist
+bad_connection       a connection that can never exist (into a supply, out of a sink, ...)
+negative             a flow, concentration, load, price or capacity below zero
+bad_removal          a removal fraction outside 0..1
+both_specs           a regenerator gives both outlet and removal for one contaminant
+bad_option           objective, supply kind or hours per year not allowed
+no_supply            the plant has no fresh-water supply
+no_load              an operation picks up nothing
+no_outlet_limit      an operation picks up a contaminant but has no maximum outlet for it
+outlet_below_inlet   an operation's max_outlet is lower than its max_inlet
+unreachable_limit    a sink or operation inlet limit no supply, source or regenerator meets
+zero_flow            (warning) a sink or source with zero flow
+===================  ===================================================================
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from .exceptions import PlantDataError
+from .plant import KIND_NAMES, OBJECTIVES, SCHEMA, SUPPLY_KINDS, Plant, is_missing
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found in a plant: a stable code, a severity, the unit and the message."""
+
+    code: str
+    severity: str  # 'error' | 'warning'
+    unit: str | None
+    message: str
+
+
+@dataclass
+class ValidationReport:
+    """The findings of :func:`validate`.
+
+    Attributes
+    ----------
+    findings : list of Finding
+    """
+
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Finding]:
+        """The findings that make the plant unusable."""
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        """The findings worth a look that do not stop the optimisation."""
+        return [f for f in self.findings if f.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        """True when there is no error (warnings allowed)."""
+        return not self.errors
+
+    def codes(self) -> list[str]:
+        """The codes of all findings, in order."""
+        return [f.code for f in self.findings]
+
+    def raise_if_errors(self) -> None:
+        """Raise :class:`PlantDataError` listing every error, if there is any."""
+        errors = self.errors
+        if errors:
+            messages = [f.message for f in errors]
+            head = messages[0] if len(messages) == 1 else (
+                f"{len(messages)} problems: " + "; ".join(messages)
+            )
+            raise PlantDataError(head, problems=messages)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The findings as a DataFrame (code, severity, unit, message)."""
+        return pd.DataFrame([f.__dict__ for f in self.findings], columns=["code", "severity", "unit", "message"])
+
+    def __str__(self) -> str:
+        if not self.findings:
+            return "plant is valid"
+        return "\n".join(f"{f.severity}: {f.message}" for f in self.findings)
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.findings: list[Finding] = []
+
+    def error(self, code: str, unit: str | None, message: str) -> None:
+        self.findings.append(Finding(code, "error", unit, message))
+
+    def warning(self, code: str, unit: str | None, message: str) -> None:
+        self.findings.append(Finding(code, "warning", unit, message))
+
+
+def validate(plant: Plant) -> ValidationReport:
+    """Check a plant's data for mistakes and impossibilities.
+
+    Parameters
+    ----------
+    plant : Plant
+
+    Returns
+    -------
+    ValidationReport
+        Every finding, errors first in the order the checks run.
+    """
+    out = _Collector()
+    _check_settings(plant, out)
+    _check_ids(plant, out)
+    _check_values(plant, out)
+    _check_operations(plant, out)
+    _check_regenerators(plant, out)
+    _check_connections(plant, out)
+    if not [f for f in out.findings if f.severity == "error"]:
+        _check_reachable_limits(plant, out)
+    return ValidationReport(out.findings)
+
+
+def _check_settings(plant: Plant, out: _Collector) -> None:
+    if not plant.name.strip():
+        out.error("no_name", None, "the plant has no name; add a line such as 'name: Dairy plant'")
+    if not plant.contaminants:
+        out.error("no_contaminants", None, "no contaminant is declared; add e.g. 'contaminants: [COD]'")
+    for name, count in Counter(plant.contaminants).items():
+        if count > 1:
+            out.error("duplicate_contam", None, f"contaminant '{name}' is declared {count} times")
+    if plant.objective not in OBJECTIVES:
+        out.error("bad_option", None, f"objective {plant.objective!r} is not known; use one of {', '.join(OBJECTIVES)}")
+    if not plant.hours_per_year > 0:
+        out.error("bad_option", None, f"hours_per_year is {plant.hours_per_year:g}; it must be positive (e.g. 8000)")
+    if plant.min_flow < 0:
+        out.error("negative", None, f"connections.min_flow is {plant.min_flow:g}; it must be 0 or more")
+    if plant.pipe_cost_fixed < 0:
+        out.error("negative", None, f"connections.pipe_cost.fixed is {plant.pipe_cost_fixed:g}; it must be 0 or more")
+    if not plant.records("freshwater"):
+        out.error("no_supply", None, "the plant has no fresh-water supply; add one under 'freshwater:'")
+
+
+def _check_ids(plant: Plant, out: _Collector) -> None:
+    seen: dict[str, str] = {}
+    for table in SCHEMA:
+        for record in plant.records(table):
+            kind = KIND_NAMES[table]
+            if record.id in seen:
+                out.error(
+                    "duplicate_id",
+                    record.id,
+                    f"id '{record.id}' is used twice ({seen[record.id]} and {kind}); ids must be unique",
+                )
+            else:
+                seen[record.id] = kind
+            for fld in SCHEMA[table]:
+                if fld.kind != "conc":
+                    continue
+                for c in record.values.get(fld.name, {}):
+                    if c not in plant.contaminants:
+                        out.error(
+                            "unknown_contaminant",
+                            record.id,
+                            f"{kind} '{record.id}': '{fld.name}' names contaminant '{c}', which is not in "
+                            f"contaminants {plant.contaminants}; add it there or fix the name",
+                        )
+
+
+def _check_values(plant: Plant, out: _Collector) -> None:
+    for table in SCHEMA:
+        kind = KIND_NAMES[table]
+        for record in plant.records(table):
+            for fld in SCHEMA[table]:
+                value = record.values.get(fld.name)
+                if fld.kind == "float" and not is_missing(value) and value < 0:
+                    out.error(
+                        "negative", record.id,
+                        f"{kind} '{record.id}': '{fld.name}' is {value:g}; it must be 0 or more ({fld.doc})",
+                    )
+                if fld.kind == "conc":
+                    for c, v in (value or {}).items():
+                        if v < 0:
+                            out.error(
+                                "negative", record.id,
+                                f"{kind} '{record.id}': '{fld.name}' of {c} is {v:g}; it must be 0 or more",
+                            )
+            if table in ("sinks", "sources") and record.values.get("flow") == 0:
+                out.warning("zero_flow", record.id, f"{kind} '{record.id}' has zero flow; it plays no part")
+            if table == "freshwater" and record.values.get("kind", "fresh") not in SUPPLY_KINDS:
+                out.error(
+                    "bad_option", record.id,
+                    f"supply '{record.id}': kind {record.values['kind']!r} is not known; "
+                    f"use one of {', '.join(SUPPLY_KINDS)}",
+                )
+
+
+def _check_operations(plant: Plant, out: _Collector) -> None:
+    for record in plant.records("operations"):
+        load = record.values.get("load", {})
+        max_in = record.values.get("max_inlet", {})
+        max_out = record.values.get("max_outlet", {})
+        if not any(v > 0 for v in load.values()):
+            out.error(
+                "no_load", record.id,
+                f"operation '{record.id}' picks up no contaminant; give a positive 'load', "
+                "or describe it as a sink and a source",
+            )
+        for c, value in load.items():
+            if value > 0 and c in plant.contaminants and c not in max_out:
+                out.error(
+                    "no_outlet_limit", record.id,
+                    f"operation '{record.id}' picks up {value:g} kg/h of {c} but has no max_outlet for {c}; "
+                    "give the highest outlet concentration the unit tolerates",
+                )
+        for c in set(max_in) & set(max_out):
+            if max_out[c] < max_in[c]:
+                out.error(
+                    "outlet_below_inlet", record.id,
+                    f"operation '{record.id}': max_outlet of {c} ({max_out[c]:g} ppm) is below its max_inlet "
+                    f"({max_in[c]:g} ppm); an operation only adds contaminant, so raise max_outlet or lower max_inlet",
+                )
+
+
+def _check_regenerators(plant: Plant, out: _Collector) -> None:
+    for record in plant.records("regenerators"):
+        outlet = record.values.get("outlet", {})
+        removal = record.values.get("removal", {})
+        for c in set(outlet) & set(removal):
+            out.error(
+                "both_specs", record.id,
+                f"regenerator '{record.id}' gives both an outlet concentration and a removal fraction for {c}; "
+                "keep one of the two",
+            )
+        for c, r in removal.items():
+            if not 0 <= r <= 1:
+                out.error(
+                    "bad_removal", record.id,
+                    f"regenerator '{record.id}': removal of {c} is {r:g}; it must be a fraction between 0 and 1 "
+                    "(0.9 removes 90 %)",
+                )
+
+
+def _check_connections(plant: Plant, out: _Collector) -> None:
+    kinds = plant.kind_of()
+    pairs: list[tuple[str, str, str]] = (
+        [("forbidden", a, b) for a, b in plant.forbidden]
+        + [("required", a, b) for a, b in plant.required]
+        + [("existing", a, b) for a, b, _ in plant.existing]
+    )
+    for name, a, b in pairs:
+        missing = [x for x in (a, b) if x not in kinds]
+        for x in missing:
+            close = [k for k in kinds if k.lower() == x.lower()]
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            out.error("unknown_id", x, f"connections.{name} [{a}, {b}] names '{x}', which is not a unit{hint}")
+        if missing:
+            continue
+        if kinds[a] in ("sinks", "discharges"):
+            out.error(
+                "bad_connection", a,
+                f"connections.{name} [{a}, {b}]: {KIND_NAMES[kinds[a]]} '{a}' has no outlet, "
+                "so no pipe can start there",
+            )
+        if kinds[b] in ("freshwater", "sources"):
+            out.error(
+                "bad_connection", b,
+                f"connections.{name} [{a}, {b}]: {KIND_NAMES[kinds[b]]} '{b}' has no inlet, so no pipe can end there",
+            )
+        if name == "required" and (a, b) in set(plant.forbidden):
+            out.error("bad_connection", a, f"connections: [{a}, {b}] is both required and forbidden")
+        if name != "forbidden" and kinds[a] == "freshwater" and kinds[b] == "discharges":
+            out.error(
+                "bad_connection", a,
+                f"connections.{name} [{a}, {b}]: fresh water never goes straight to a discharge",
+            )
+    for a, b, flow in plant.existing:
+        if flow < 0:
+            out.error("negative", a, f"connections.existing [{a}, {b}] has flow {flow:g}; it must be 0 or more")
+
+
+def _supply_options(plant: Plant) -> dict[str, list[tuple[float, str]]]:
+    """For each contaminant, the (concentration, label) of every stream that can feed a unit."""
+    options: dict[str, list[tuple[float, str]]] = {c: [] for c in plant.contaminants}
+    for table, fld, label in (
+        ("freshwater", "quality", "supply"),
+        ("sources", "quality", "source"),
+        ("regenerators", "outlet", "regenerator"),
+    ):
+        conc = plant.concentrations(table, fld)
+        for unit_id, row in conc.iterrows():
+            for c in plant.contaminants:
+                value = row[c]
+                if table == "regenerators" and is_missing(value):
+                    continue  # removal or pass-through: no fixed level to compare with
+                options[c].append((0.0 if is_missing(value) else float(value), f"{label} '{unit_id}'"))
+    return options
+
+
+def _check_reachable_limits(plant: Plant, out: _Collector) -> None:
+    options = _supply_options(plant)
+    removal = plant.concentrations("regenerators", "removal")
+    checks: list[tuple[str, str, str, Any]] = []
+    for unit_id, row in plant.concentrations("sinks", "max").iterrows():
+        checks.append(("sink", unit_id, "inlet", row))
+    for unit_id, row in plant.concentrations("operations", "max_inlet").iterrows():
+        checks.append(("operation", unit_id, "inlet", row))
+    for kind, unit_id, _, row in checks:
+        for c in plant.contaminants:
+            limit = row[c]
+            if is_missing(limit) or not options[c]:
+                continue
+            best, label = min(options[c])
+            if best <= limit + 1e-12:
+                continue
+            if len(removal) and removal[c].notna().any():
+                continue  # a removal regenerator might reach it; the optimizer decides
+            supplies = [o for o in options[c] if o[1].startswith("supply")]
+            cleanest = min(supplies)[1] if supplies else label
+            out.error(
+                "unreachable_limit", unit_id,
+                f"{kind} '{unit_id}' needs {c} <= {limit:g} ppm but the cleanest water available "
+                f"({label}, {best:g} ppm) is dirtier and no regenerator reaches it; "
+                f"add a cleaner supply or a regenerator, or relax the limit (cleanest supply: {cleanest})",
+            )
