@@ -22,6 +22,7 @@ from .plan import RetrofitPlan
 from .plant import Plant
 from .solve import HighsSolver, SolveResult
 from .superstructure import build_superstructure
+from .targeting import TargetResult, target
 
 __version__ = "0.1.0"
 
@@ -45,5 +46,7 @@ __all__ = [
     "examples",
     "kpi",
     "SolveResult",
+    "target",
+    "TargetResult",
     "__version__",
 ]
