@@ -2,16 +2,19 @@
 
 The format is specified in the project's ``PLANT_FORMAT.md`` (a public contract): this module
 turns a file into a :class:`~cascade.Plant` in canonical units and back. Structural problems
-(YAML syntax, wrong types, unknown fields, unknown units) are collected and raised together as
-one :class:`~cascade.PlantDataError`; checks of meaning are in :mod:`cascade.validation`.
+(YAML syntax, a key given twice, wrong types, unknown fields, unknown units) are collected and
+raised together as one :class:`~cascade.PlantDataError`; checks of meaning are in
+:mod:`cascade.validation`.
 """
 
 from __future__ import annotations
 
 import difflib
+import json
 import math
+import numbers
 import os
-import tempfile
+import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -40,7 +43,7 @@ def read_plant(source: str | os.PathLike | Mapping[str, Any], *, validate: bool 
     Parameters
     ----------
     source : path or mapping
-        A YAML or JSON file, or the mapping such a file holds.
+        A YAML or JSON file, or the mapping such a file holds (see :func:`parse_yaml`).
     validate : bool, default True
         Run :meth:`Plant.validate` and raise on errors (warnings are kept on
         ``plant.validation``).
@@ -53,8 +56,9 @@ def read_plant(source: str | os.PathLike | Mapping[str, Any], *, validate: bool 
     Raises
     ------
     PlantDataError
-        The file cannot be read, is not valid YAML (the message gives line and column), or
-        breaks the format. All problems found are listed in ``err.problems``.
+        The file cannot be read, is empty, is not valid YAML or JSON (the message gives line and
+        column), gives a key twice, or breaks the format. All problems found are listed in
+        ``err.problems``.
 
     Examples
     --------
@@ -65,7 +69,7 @@ def read_plant(source: str | os.PathLike | Mapping[str, Any], *, validate: bool 
     >>> plant.sinks.loc["D", "flow"]
     np.float64(5.0)
     """
-    if isinstance(source, Mapping):
+    if not isinstance(source, str | os.PathLike):  # parsed data (a mapping, or anything else by mistake)
         data: Any = source
         label = "plant data"
     else:
@@ -78,25 +82,119 @@ def read_plant(source: str | os.PathLike | Mapping[str, Any], *, validate: bool 
         except (OSError, UnicodeDecodeError) as exc:
             raise PlantDataError(f"{label}: cannot be read ({exc})") from None
         data = parse_yaml(text, label)
+        if data is None:  # nothing but blanks and comments
+            raise PlantDataError(f"{label}: the file is empty; a plant file starts with 'format: {FORMAT}'")
     plant = plant_from_dict(data, label=label)
     if validate:
         plant.validation = plant.validate(strict=True)
     return plant
 
 
+class _DuplicateKey(yaml.MarkedYAMLError):
+    """A mapping gives the same key twice (plain YAML would silently keep the last one)."""
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key given twice in one mapping.
+
+    A second ``sinks:`` section (or ``flow:`` line) would otherwise silently replace the first.
+    """
+
+    def construct_mapping(self, node, deep=False):  # the PyYAML hook for every mapping
+        if isinstance(node, yaml.MappingNode):
+            first: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    seen = first.get(key)
+                except TypeError:  # unhashable key: PyYAML reports it below
+                    continue
+                if seen is not None:
+                    raise _DuplicateKey(
+                        problem=f"'{key}' is given twice (first at line {seen + 1})",
+                        problem_mark=key_node.start_mark,
+                    )
+                first[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
+_CONTEXTS = {"while parsing a flow sequence": "the [ ] list", "while parsing a flow mapping": "the { } mapping"}
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise PlantDataError(f"'{key}' is given twice in one JSON object")
+        out[key] = value
+    return out
+
+
 def parse_yaml(text: str, label: str = "plant file") -> Any:
-    """Parse YAML (or JSON) text; a syntax error becomes a PlantDataError with line and column."""
+    """Parse YAML (or JSON) text into plain Python data.
+
+    Parameters
+    ----------
+    text : str
+        YAML or JSON. JSON that YAML cannot read (for example tab-indented) is read as JSON.
+    label : str
+        Name of the file, used in messages.
+
+    Returns
+    -------
+    Any
+        The parsed data (``None`` for an empty text).
+
+    Raises
+    ------
+    PlantDataError
+        A syntax error (with line and column, and the line where an unclosed bracket or quote
+        started), or a key given twice in one mapping (with both lines).
+    """
     try:
-        return yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
+        return yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass: safe
+    except _DuplicateKey as exc:
         mark = exc.problem_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
         raise PlantDataError(
-            f"{label}: YAML syntax error at {where}: {exc.problem}. "
-            "Check the indentation and the brackets on that line."
+            f"{label}: line {mark.line + 1}: {exc.problem}; a later one would silently replace the "
+            "earlier, so merge the two or remove one"
         ) from None
     except yaml.YAMLError as exc:
-        raise PlantDataError(f"{label}: not valid YAML ({exc})") from None
+        as_json = _parse_json(text, label)
+        if not isinstance(as_json, json.JSONDecodeError):
+            return as_json
+        if str(label).lower().endswith(".json") and text.lstrip().startswith(("{", "[")):
+            # a JSON file: the JSON parser's message is the one that helps (YAML may only see a tab)
+            raise PlantDataError(
+                f"{label}: JSON syntax error at line {as_json.lineno}, column {as_json.colno}: {as_json.msg}"
+            ) from None
+        if not isinstance(exc, yaml.MarkedYAMLError):
+            raise PlantDataError(f"{label}: not valid YAML ({exc})") from None
+        mark = exc.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
+        start = exc.context_mark
+        opened = ""
+        if exc.context and start is not None and (mark is None or start.line != mark.line):
+            what = _CONTEXTS.get(exc.context) or (
+                exc.context.removeprefix("while ").removeprefix("scanning ").removeprefix("parsing ")
+            ).replace("scalar", "value")
+            opened = f" ({what} that starts at line {start.line + 1}, column {start.column + 1})"
+        raise PlantDataError(
+            f"{label}: YAML syntax error at {where}: {exc.problem}{opened}. "
+            "Check the indentation and the brackets on that line."
+        ) from None
+
+
+def _parse_json(text: str, label: str) -> Any:
+    """Parse text as JSON; return the ``JSONDecodeError`` if it is not JSON."""
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates)
+    except json.JSONDecodeError as exc:
+        return exc
+    except PlantDataError as exc:
+        raise PlantDataError(f"{label}: {exc}") from None
 
 
 class _Problems:
@@ -124,15 +222,32 @@ def _unknown(key: str, allowed: tuple[str, ...] | list[str], where: str) -> str:
 
 
 def _as_number(value: Any, where: str, problems: _Problems) -> float | None:
+    """Return a finite float, or None after recording a problem (None itself means 'not given')."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        problems.add(f"{where} must be a number, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        problems.add(f"{where} must be a number, got {_short(value)}")
         return None
-    if math.isnan(value) or math.isinf(value):
-        problems.add(f"{where} must be a finite number, got {value!r}")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if math.isnan(number) or math.isinf(number):
+        problems.add(f"{where} must be a finite number, got {_short(value)}")
         return None
-    return float(value)
+    return number
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:30]}... ({len(text)} characters)"
+
+
+def _is_name(value: Any) -> bool:
+    """True for a usable name or id: non-empty text or a number (YAML reads ``id: 7`` as 7)."""
+    if isinstance(value, str):
+        return bool(value.strip())
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def plant_from_dict(data: Any, *, label: str = "plant data") -> Plant:
@@ -149,15 +264,16 @@ def plant_from_dict(data: Any, *, label: str = "plant data") -> Plant:
         if key not in TOP_LEVEL:
             problems.add(_unknown(str(key), TOP_LEVEL, "top level"))
     name = data.get("name")
-    if not isinstance(name, str) or not name.strip():
+    if not _is_name(name):
         problems.add("missing 'name' (a line such as 'name: Dairy plant, line 2')")
     contaminants = data.get("contaminants")
-    if (
-        not isinstance(contaminants, list)
-        or not contaminants
-        or not all(isinstance(c, str | int) for c in contaminants)
-    ):
-        problems.add("'contaminants' must be a list of one or more names, e.g. [COD, SS]")
+    if not isinstance(contaminants, list) or not contaminants or not all(_is_name(c) for c in contaminants):
+        flags = [c for c in contaminants if isinstance(c, bool)] if isinstance(contaminants, list) else []
+        hint = (
+            "; YAML reads NO, ON, YES, OFF, TRUE and FALSE as true/false, so quote such a name: ['NO']"
+            if flags else ""
+        )
+        problems.add(f"'contaminants' must be a list of one or more names, e.g. [COD, SS]{hint}")
         contaminants = []
     units = _read_units(data.get("units"), problems)
     scale = {q: factor(q, units[q]) for q in ("flow", "concentration", "load") if units[q] in accepted(q)}
@@ -166,7 +282,7 @@ def plant_from_dict(data: Any, *, label: str = "plant data") -> Plant:
     problems.raise_if_any()
 
     plant = Plant(
-        name,
+        str(name),
         [str(c) for c in contaminants],
         description=str(data.get("description") or ""),
         units=units,
@@ -211,6 +327,9 @@ def _read_table(plant: Plant, table: str, raw: Any, scale: dict[str, float], pro
         if not isinstance(item, Mapping) or "id" not in item:
             problems.add(f"{table} entry {position} must be a mapping with an 'id'")
             continue
+        if not _is_name(item["id"]):
+            problems.add(f"{table} entry {position}: 'id' must be a name, got {item['id']!r}")
+            continue
         unit_id = str(item["id"])
         where = f"{kind} '{unit_id}'"
         values: dict[str, Any] = {}
@@ -226,7 +345,7 @@ def _read_table(plant: Plant, table: str, raw: Any, scale: dict[str, float], pro
             field = fields[key]
             values[key] = _read_value(field, value, where, scale, problems)
         for field in SCHEMA[table]:
-            if field.required and values.get(field.name) is None:
+            if field.required and item.get(field.name) is None:  # a bad value was reported above
                 problems.add(f"{where} needs '{field.name}' ({field.doc}, in {plant.units['flow']})")
         plant._add(table, unit_id, **{k: v for k, v in values.items() if v is not None})
 
@@ -304,7 +423,10 @@ def _read_connections(plant: Plant, raw: Any, scale: dict[str, float], problems:
     for a, b in _pairs(raw.get("required"), "required", 2, problems):
         plant.require(a, b)
     for a, b, flow in _pairs(raw.get("existing"), "existing", 3, problems):
-        number = _as_number(flow, f"connections.existing {a} -> {b}: flow", problems)
+        if flow is None:
+            problems.add(f"connections.existing [{a}, {b}, null]: give today's flow of the pipe (0 if unused)")
+            continue
+        number = _as_number(flow, f"connections.existing [{a}, {b}]: flow", problems)
         if number is not None:
             plant.add_existing(a, b, number * scale.get("flow", 1.0))
     min_flow = _as_number(raw.get("min_flow", 0), "connections.min_flow", problems)
@@ -322,14 +444,29 @@ def plant_to_dict(plant: Plant) -> dict[str, Any]:
     """Return the plant as a ``cascade-plant/1`` mapping in the plant's declared units.
 
     Only given values are written (defaults and absent limits are left out), so reading the
-    result gives back an equal plant.
+    result gives back an equal plant. Each number is written as the shortest decimal that reads
+    back to exactly the stored value (``0.027`` kg/s, not ``0.026999999999999996``).
+
+    Raises
+    ------
+    PlantDataError
+        The plant declares a unit this version does not know, or holds an infinite number
+        (neither could be read back).
     """
-    scale = {q: factor(q, plant.units[q]) for q in ("flow", "concentration", "load")}
+    scale: dict[str, float] = {}
+    for quantity in ("flow", "concentration", "load"):
+        unit = plant.units.get(quantity)
+        if unit not in accepted(quantity):
+            raise PlantDataError(
+                f"cannot write plant '{plant.name}': {quantity} unit {unit!r} is not known; "
+                f"use one of {', '.join(accepted(quantity))}"
+            )
+        scale[quantity] = factor(quantity, unit)
     out: dict[str, Any] = {"format": FORMAT, "name": plant.name}
     if plant.description:
         out["description"] = plant.description
     out["units"] = dict(plant.units)
-    out["hours_per_year"] = _plain(plant.hours_per_year)
+    out["hours_per_year"] = _plain(plant.hours_per_year, where="hours_per_year")
     out["contaminants"] = list(plant.contaminants)
     for table in SCHEMA:
         records = plant.records(table)
@@ -338,20 +475,27 @@ def plant_to_dict(plant: Plant) -> dict[str, Any]:
         rows = []
         for record in records:
             row: dict[str, Any] = {"id": record.id}
+            where = f"{KIND_NAMES[table]} '{record.id}'"
             for field in SCHEMA[table]:
                 value = record.values.get(field.name)
                 if value is None or (field.kind != "conc" and is_missing(value)):
                     continue
                 if field.name.startswith("cost_"):
-                    row.setdefault("cost", {})[field.name[5:]] = _plain(value)
+                    row.setdefault("cost", {})[field.name[5:]] = _plain(value, where=f"{where}: {field.name}")
                 elif field.kind == "conc":
-                    if value:
-                        divisor = scale["load"] if field.name == "load" else (
-                            scale["concentration"] if field.name in _CONC_FIELDS else 1.0
-                        )
-                        row[field.name] = {c: _plain(v / divisor) for c, v in value.items()}
+                    divisor = scale["load"] if field.name == "load" else (
+                        scale["concentration"] if field.name in _CONC_FIELDS else 1.0
+                    )
+                    given = {  # a NaN entry means "not given", as in the table
+                        c: _plain(v, divisor, f"{where}: {field.name}.{c}")
+                        for c, v in value.items()
+                        if not is_missing(v)
+                    }
+                    if given:
+                        row[field.name] = given
                 elif field.kind == "float":
-                    row[field.name] = _plain(value / scale.get(_FIELD_UNIT.get(field.name, ""), 1.0))
+                    divisor = scale.get(_FIELD_UNIT.get(field.name, ""), 1.0)
+                    row[field.name] = _plain(value, divisor, f"{where}: {field.name}")
                 else:
                     row[field.name] = value
             rows.append(row)
@@ -362,20 +506,32 @@ def plant_to_dict(plant: Plant) -> dict[str, Any]:
     if plant.required:
         connections["required"] = [list(p) for p in plant.required]
     if plant.existing:
-        connections["existing"] = [[a, b, _plain(f / scale["flow"])] for a, b, f in plant.existing]
+        connections["existing"] = [
+            [a, b, _plain(f, scale["flow"], f"connections.existing [{a}, {b}]")] for a, b, f in plant.existing
+        ]
     if plant.min_flow:
-        connections["min_flow"] = _plain(plant.min_flow / scale["flow"])
+        connections["min_flow"] = _plain(plant.min_flow, scale["flow"], "connections.min_flow")
     if plant.pipe_cost_fixed:
-        connections["pipe_cost"] = {"fixed": _plain(plant.pipe_cost_fixed)}
+        connections["pipe_cost"] = {"fixed": _plain(plant.pipe_cost_fixed, where="connections.pipe_cost.fixed")}
     if connections:
         out["connections"] = connections
     out["objective"] = plant.objective
     return out
 
 
-def _plain(value: float) -> float | int:
+def _plain(value: float, divisor: float = 1.0, where: str = "a value") -> float | int:
+    """``value / divisor`` as the shortest decimal that reads back to exactly ``value`` (an int if whole)."""
     value = float(value)
-    return int(value) if value.is_integer() and abs(value) < 1e15 else value
+    if not math.isfinite(value):
+        raise PlantDataError(f"cannot write {where}: it is {value}, and a plant file holds finite numbers only")
+    shown = value / divisor
+    if divisor != 1.0:
+        for digits in range(1, 18):
+            candidate = float(f"{shown:.{digits}g}")
+            if candidate * divisor == value:  # what read_plant will compute
+                shown = candidate
+                break
+    return int(shown) if shown.is_integer() and abs(shown) < 1e15 else shown
 
 
 def yaml_text(plant: Plant) -> str:
@@ -397,13 +553,25 @@ def write_plant(plant: Plant, path: str | os.PathLike) -> None:
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write text to a temporary file beside ``path`` and rename it, so nothing is half written."""
+    """Write text to a temporary file beside ``path`` and rename it, so nothing is half written.
+
+    The file keeps the permissions of the file it replaces; a new file gets the usual ones
+    (``0o666`` less the umask), not the owner-only ones of :func:`tempfile.mkstemp`.
+    """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
+    while True:
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            break
+        except FileExistsError:  # pragma: no cover - a 48-bit name collision
+            continue
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+        if path.exists():
+            os.chmod(tmp, path.stat().st_mode & 0o7777)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise

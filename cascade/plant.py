@@ -17,19 +17,19 @@ Examples
 ...          .add_freshwater("FW", quality={"C": 0})
 ...          .add_sink("D1", flow=10, max={"C": 50})
 ...          .add_source("S1", flow=10, quality={"C": 20}))
->>> plant.sinks[["flow", "max:C"]]
-    flow  max:C
-id
-D1  10.0   50.0
+>>> plant.sinks.loc["D1", ["flow", "max:C"]].tolist()
+[10.0, 50.0]
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .exceptions import PlantDataError
@@ -142,8 +142,8 @@ class Plant:
     ----------
     name : str
         Name of the plant.
-    contaminants : sequence of str
-        Contaminant names, one or more.
+    contaminants : sequence of str, or str
+        Contaminant names, one or more (a single string is one name).
     description : str, optional
         Free text.
     units : dict, optional
@@ -153,6 +153,10 @@ class Plant:
         Operating hours, turning t/h into t/yr and money/h into money/yr.
     objective : {'freshwater', 'cost'}, default 'freshwater'
         The objective the plant file asks for.
+    min_flow : float, default 0
+        ``connections.min_flow``: the smallest flow (t/h) a used pipe must carry.
+    pipe_cost_fixed : float, default 0
+        ``connections.pipe_cost.fixed``: annual cost of each new pipe (money/yr).
 
     Notes
     -----
@@ -170,15 +174,19 @@ class Plant:
         units: Mapping[str, str] | None = None,
         hours_per_year: float = 8000.0,
         objective: str = "freshwater",
+        min_flow: float = 0.0,
+        pipe_cost_fixed: float = 0.0,
     ) -> None:
         self.name = str(name)
+        if isinstance(contaminants, str):  # Plant("x", "COD") means one contaminant, not three
+            contaminants = [contaminants]
         self.contaminants: list[str] = [str(c) for c in contaminants]
         self.description = description or ""
         self.units: dict[str, str] = {**DEFAULT_UNITS, **(units or {})}
-        self.hours_per_year = float(hours_per_year)
+        self.hours_per_year = _number(hours_per_year, "plant", "hours_per_year")
         self.objective = objective
-        self.min_flow = 0.0
-        self.pipe_cost_fixed = 0.0
+        self.min_flow = _number(min_flow, "connections", "min_flow")
+        self.pipe_cost_fixed = _number(pipe_cost_fixed, "connections", "pipe_cost.fixed")
         self.forbidden: list[tuple[str, str]] = []
         self.required: list[tuple[str, str]] = []
         self.existing: list[tuple[str, str, float]] = []
@@ -357,7 +365,7 @@ class Plant:
         Examples
         --------
         >>> from cascade import examples
-        >>> examples.wang_smith().concentrations("operations", "max_outlet").loc["OP3", "C"]
+        >>> float(examples.wang_smith().concentrations("operations", "max_outlet").loc["OP3", "C"])
         800.0
         """
         frame = self.table(table)
@@ -447,24 +455,28 @@ def _settings(plant: Plant) -> tuple:
 
 
 def _number(value: Any, where: str, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        try:
-            if isinstance(value, str):
-                return float(value)
-        except ValueError:
-            pass
+    """Return ``value`` as a float (numpy numbers and numeric strings accepted), or raise."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real | str):
         raise PlantDataError(f"{where}: '{name}' must be a number, got {value!r}")
-    return float(value)
+    try:
+        return float(value)
+    except ValueError:
+        raise PlantDataError(f"{where}: '{name}' must be a number, got {value!r}") from None
+    except OverflowError:
+        raise PlantDataError(f"{where}: '{name}' is too large to be a number ({value!r})") from None
 
 
 def _coerce(field: Field, value: Any, where: str) -> Any:
-    """Turn a builder argument into the stored value, or raise a message naming the field."""
+    """Turn a builder argument into the stored value, or raise a message naming the field.
+
+    ``None`` stands for the field's default, as an absent field does in a plant file.
+    """
     if field.kind == "float":
-        return NAN if value is None else _number(value, where, field.name)
+        return field.default if value is None else _number(value, where, field.name)
     if field.kind == "bool":
-        if not isinstance(value, bool):
+        if not isinstance(value, bool | np.bool_):
             raise PlantDataError(f"{where}: '{field.name}' must be true or false, got {value!r}")
-        return value
+        return bool(value)
     if field.kind == "str":
         return None if value is None else str(value)
     # per-contaminant mapping

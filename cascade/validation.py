@@ -13,30 +13,42 @@ duplicate_contam     a contaminant is declared twice
 duplicate_id         two units share an id
 unknown_contaminant  a per-contaminant field names a contaminant not declared
 unknown_id           a connection names an id that does not exist
-bad_connection       a connection that can never exist (into a supply, out of a sink, ...)
+bad_connection       a connection that can never exist (into a supply, out of a sink, ...) or
+                     an existing pipe listed twice
 negative             a flow, concentration, load, price or capacity below zero
+bad_number           a number that is infinite, or missing where one is needed (built in code)
 bad_removal          a removal fraction outside 0..1
 both_specs           a regenerator gives both outlet and removal for one contaminant
-bad_option           objective, supply kind or hours per year not allowed
+bad_option           objective, supply kind, hours per year or a unit not allowed
 no_supply            the plant has no fresh-water supply
 no_load              an operation picks up nothing
 no_outlet_limit      an operation picks up a contaminant but has no maximum outlet for it
 outlet_below_inlet   an operation's max_outlet is lower than its max_inlet
-unreachable_limit    a sink or operation inlet limit no supply, source or regenerator meets
+unreachable_limit    a sink or operation limit (inlet, or outlet when no inlet limit is given)
+                     that no supply, source or regenerator meets
 zero_flow            (warning) a sink or source with zero flow
 ===================  ===================================================================
+
+Numbers in messages are in the plant's own units (``-1 kg/s`` for a file in kg/s), so they can
+be found in the file.
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
 
 import pandas as pd
 
 from .exceptions import PlantDataError
 from .plant import KIND_NAMES, OBJECTIVES, SCHEMA, SUPPLY_KINDS, Plant, is_missing
+from .units import DEFAULT_UNITS, accepted, factor
+
+#: Most operating hours a year can have (a leap year).
+MAX_HOURS_PER_YEAR = 8784.0
+
+_QUANTITY = {"t/h": "flow", "ppm": "concentration", "kg/h": "load"}
 
 
 @dataclass(frozen=True)
@@ -134,6 +146,19 @@ def validate(plant: Plant) -> ValidationReport:
     return ValidationReport(out.findings)
 
 
+def _show(plant: Plant, value: float, unit: str = "") -> str:
+    """A number from the tables as the plant file gives it: in the plant's unit, with the unit."""
+    quantity = _QUANTITY.get(unit)
+    if quantity is not None:
+        shown = plant.units.get(quantity, unit)
+        if shown in accepted(quantity):  # an unknown unit is reported on its own
+            value, unit = value / factor(quantity, shown), shown
+    elif unit.startswith("money"):
+        unit = plant.units.get("money", "money") + unit[len("money"):]
+    text = f"{value:.10g}"
+    return f"{text} {unit}" if unit else text
+
+
 def _check_settings(plant: Plant, out: _Collector) -> None:
     if not plant.name.strip():
         out.error("no_name", None, "the plant has no name; add a line such as 'name: Dairy plant'")
@@ -141,15 +166,33 @@ def _check_settings(plant: Plant, out: _Collector) -> None:
         out.error("no_contaminants", None, "no contaminant is declared; add e.g. 'contaminants: [COD]'")
     for name, count in Counter(plant.contaminants).items():
         if count > 1:
-            out.error("duplicate_contam", None, f"contaminant '{name}' is declared {count} times")
+            out.error(
+                "duplicate_contam", None,
+                f"contaminant '{name}' is declared {count} times in contaminants {plant.contaminants}; "
+                "list each name once",
+            )
     if plant.objective not in OBJECTIVES:
         out.error("bad_option", None, f"objective {plant.objective!r} is not known; use one of {', '.join(OBJECTIVES)}")
-    if not plant.hours_per_year > 0:
-        out.error("bad_option", None, f"hours_per_year is {plant.hours_per_year:g}; it must be positive (e.g. 8000)")
-    if plant.min_flow < 0:
-        out.error("negative", None, f"connections.min_flow is {plant.min_flow:g}; it must be 0 or more")
-    if plant.pipe_cost_fixed < 0:
-        out.error("negative", None, f"connections.pipe_cost.fixed is {plant.pipe_cost_fixed:g}; it must be 0 or more")
+    if not 0 < plant.hours_per_year <= MAX_HOURS_PER_YEAR:
+        out.error(
+            "bad_option", None,
+            f"hours_per_year is {plant.hours_per_year:g}; it must be positive and at most "
+            f"{MAX_HOURS_PER_YEAR:g} (a year's hours), e.g. 8000",
+        )
+    for key, unit in plant.units.items():
+        if key not in DEFAULT_UNITS:
+            out.error("bad_option", None, f"units: '{key}' is not known; use {', '.join(DEFAULT_UNITS)}")
+        elif key != "money" and unit not in accepted(key):
+            out.error(
+                "bad_option", None,
+                f"units: {key} unit {unit!r} is not known; use one of {', '.join(accepted(key))}",
+            )
+    for name, value in (("min_flow", plant.min_flow), ("pipe_cost.fixed", plant.pipe_cost_fixed)):
+        unit = "t/h" if name == "min_flow" else "money/yr"
+        if not math.isfinite(value):
+            out.error("bad_number", None, f"connections.{name} is {value}; give a finite number (0 for none)")
+        elif value < 0:
+            out.error("negative", None, f"connections.{name} is {_show(plant, value, unit)}; it must be 0 or more")
     if not plant.records("freshwater"):
         out.error("no_supply", None, "the plant has no fresh-water supply; add one under 'freshwater:'")
 
@@ -163,7 +206,8 @@ def _check_ids(plant: Plant, out: _Collector) -> None:
                 out.error(
                     "duplicate_id",
                     record.id,
-                    f"id '{record.id}' is used twice ({seen[record.id]} and {kind}); ids must be unique",
+                    f"id '{record.id}' is used twice ({seen[record.id]} and {kind}); ids must be unique "
+                    "across the whole file, so rename one",
                 )
             else:
                 seen[record.id] = kind
@@ -184,22 +228,45 @@ def _check_values(plant: Plant, out: _Collector) -> None:
     for table in SCHEMA:
         kind = KIND_NAMES[table]
         for record in plant.records(table):
+            where = f"{kind} '{record.id}'"
             for fld in SCHEMA[table]:
                 value = record.values.get(fld.name)
-                if fld.kind == "float" and not is_missing(value) and value < 0:
-                    out.error(
-                        "negative", record.id,
-                        f"{kind} '{record.id}': '{fld.name}' is {value:g}; it must be 0 or more ({fld.doc})",
-                    )
+                if fld.kind == "float":
+                    if value is None:
+                        continue
+                    if is_missing(value):
+                        if fld.required or not is_missing(fld.default):
+                            out.error(
+                                "bad_number", record.id,
+                                f"{where}: '{fld.name}' is missing (NaN); give a number ({fld.doc})",
+                            )
+                    elif math.isinf(value):
+                        out.error(
+                            "bad_number", record.id,
+                            f"{where}: '{fld.name}' is {value}; give a finite number "
+                            f"({fld.doc}; leave it out for the default)",
+                        )
+                    elif value < 0:
+                        out.error(
+                            "negative", record.id,
+                            f"{where}: '{fld.name}' is {_show(plant, value, fld.unit)}; it must be 0 or more "
+                            f"({fld.doc})",
+                        )
                 if fld.kind == "conc":
+                    unit = "" if fld.name == "removal" else fld.unit
                     for c, v in (value or {}).items():
-                        if v < 0:
+                        if math.isinf(v):
+                            out.error(
+                                "bad_number", record.id,
+                                f"{where}: '{fld.name}' of {c} is {v}; give a finite number, or leave {c} out",
+                            )
+                        elif v < 0:
                             out.error(
                                 "negative", record.id,
-                                f"{kind} '{record.id}': '{fld.name}' of {c} is {v:g}; it must be 0 or more",
+                                f"{where}: '{fld.name}' of {c} is {_show(plant, v, unit)}; it must be 0 or more",
                             )
             if table in ("sinks", "sources") and record.values.get("flow") == 0:
-                out.warning("zero_flow", record.id, f"{kind} '{record.id}' has zero flow; it plays no part")
+                out.warning("zero_flow", record.id, f"{where} has zero flow; it plays no part")
             if table == "freshwater" and record.values.get("kind", "fresh") not in SUPPLY_KINDS:
                 out.error(
                     "bad_option", record.id,
@@ -220,18 +287,19 @@ def _check_operations(plant: Plant, out: _Collector) -> None:
                 "or describe it as a sink and a source",
             )
         for c, value in load.items():
-            if value > 0 and c in plant.contaminants and c not in max_out:
+            if value > 0 and c in plant.contaminants and is_missing(max_out.get(c)):
                 out.error(
                     "no_outlet_limit", record.id,
-                    f"operation '{record.id}' picks up {value:g} kg/h of {c} but has no max_outlet for {c}; "
-                    "give the highest outlet concentration the unit tolerates",
+                    f"operation '{record.id}' picks up {_show(plant, value, 'kg/h')} of {c} but has no max_outlet "
+                    f"for {c}; give the highest outlet concentration the unit tolerates",
                 )
-        for c in set(max_in) & set(max_out):
+        for c in sorted(set(max_in) & set(max_out)):
             if max_out[c] < max_in[c]:
                 out.error(
                     "outlet_below_inlet", record.id,
-                    f"operation '{record.id}': max_outlet of {c} ({max_out[c]:g} ppm) is below its max_inlet "
-                    f"({max_in[c]:g} ppm); an operation only adds contaminant, so raise max_outlet or lower max_inlet",
+                    f"operation '{record.id}': max_outlet of {c} ({_show(plant, max_out[c], 'ppm')}) is below its "
+                    f"max_inlet ({_show(plant, max_in[c], 'ppm')}); an operation only adds contaminant, "
+                    "so raise max_outlet or lower max_inlet",
                 )
 
 
@@ -239,14 +307,16 @@ def _check_regenerators(plant: Plant, out: _Collector) -> None:
     for record in plant.records("regenerators"):
         outlet = record.values.get("outlet", {})
         removal = record.values.get("removal", {})
-        for c in set(outlet) & set(removal):
+        for c in sorted(set(outlet) & set(removal)):
+            if is_missing(outlet[c]) or is_missing(removal[c]):
+                continue
             out.error(
                 "both_specs", record.id,
-                f"regenerator '{record.id}' gives both an outlet concentration and a removal fraction for {c}; "
-                "keep one of the two",
+                f"regenerator '{record.id}' gives both an outlet concentration ({_show(plant, outlet[c], 'ppm')}) "
+                f"and a removal fraction ({removal[c]:g}) for {c}; keep one of the two",
             )
         for c, r in removal.items():
-            if not 0 <= r <= 1:
+            if not is_missing(r) and not 0 <= r <= 1:
                 out.error(
                     "bad_removal", record.id,
                     f"regenerator '{record.id}': removal of {c} is {r:g}; it must be a fraction between 0 and 1 "
@@ -287,9 +357,24 @@ def _check_connections(plant: Plant, out: _Collector) -> None:
                 "bad_connection", a,
                 f"connections.{name} [{a}, {b}]: fresh water never goes straight to a discharge",
             )
+    flows: dict[tuple[str, str], list[float]] = {}
     for a, b, flow in plant.existing:
-        if flow < 0:
-            out.error("negative", a, f"connections.existing [{a}, {b}] has flow {flow:g}; it must be 0 or more")
+        flows.setdefault((a, b), []).append(flow)
+        if not math.isfinite(flow):
+            out.error("bad_number", a, f"connections.existing [{a}, {b}] has flow {flow}; give today's flow")
+        elif flow < 0:
+            out.error(
+                "negative", a,
+                f"connections.existing [{a}, {b}] has flow {_show(plant, flow, 't/h')}; it must be 0 or more",
+            )
+    for (a, b), listed in flows.items():
+        if len(listed) > 1:
+            shown = ", ".join(_show(plant, f, "t/h") for f in listed)
+            out.error(
+                "bad_connection", a,
+                f"connections.existing lists the pipe [{a}, {b}] {len(listed)} times ({shown}); "
+                "give it once, with its total flow",
+            )
 
 
 def _supply_options(plant: Plant) -> dict[str, list[tuple[float, str]]]:
@@ -313,14 +398,22 @@ def _supply_options(plant: Plant) -> dict[str, list[tuple[float, str]]]:
 def _check_reachable_limits(plant: Plant, out: _Collector) -> None:
     options = _supply_options(plant)
     removal = plant.concentrations("regenerators", "removal")
-    checks: list[tuple[str, str, str, Any]] = []
+    # (kind, id, {contaminant: (limit, what the limit is)})
+    checks: list[tuple[str, str, dict[str, tuple[float, str]]]] = []
     for unit_id, row in plant.concentrations("sinks", "max").iterrows():
-        checks.append(("sink", unit_id, "inlet", row))
+        checks.append(("sink", unit_id, {c: (row[c], "") for c in plant.contaminants}))
+    max_outlet = plant.concentrations("operations", "max_outlet")
     for unit_id, row in plant.concentrations("operations", "max_inlet").iterrows():
-        checks.append(("operation", unit_id, "inlet", row))
-    for kind, unit_id, _, row in checks:
+        limits: dict[str, tuple[float, str]] = {}
         for c in plant.contaminants:
-            limit = row[c]
+            if not is_missing(row[c]):
+                limits[c] = (row[c], "")
+            elif not is_missing(max_outlet.at[unit_id, c]):
+                # water leaves an operation no cleaner than it came in, so the outlet limit bounds the inlet
+                limits[c] = (max_outlet.at[unit_id, c], " at its outlet (max_outlet; no max_inlet is given)")
+        checks.append(("operation", unit_id, limits))
+    for kind, unit_id, limits in checks:
+        for c, (limit, what) in limits.items():
             if is_missing(limit) or not options[c]:
                 continue
             best, label = min(options[c])
@@ -332,7 +425,7 @@ def _check_reachable_limits(plant: Plant, out: _Collector) -> None:
             cleanest = min(supplies)[1] if supplies else label
             out.error(
                 "unreachable_limit", unit_id,
-                f"{kind} '{unit_id}' needs {c} <= {limit:g} ppm but the cleanest water available "
-                f"({label}, {best:g} ppm) is dirtier and no regenerator reaches it; "
+                f"{kind} '{unit_id}' needs {c} <= {_show(plant, limit, 'ppm')}{what} but the cleanest water "
+                f"available ({label}, {_show(plant, best, 'ppm')}) is dirtier and no regenerator reaches it; "
                 f"add a cleaner supply or a regenerator, or relax the limit (cleanest supply: {cleanest})",
             )
