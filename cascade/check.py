@@ -222,7 +222,10 @@ def check_flows(
     >>> import cascade
     >>> g = cascade.build_superstructure(cascade.examples.wang_smith())
     >>> cascade.check_flows(g, {("FW", "OP1"): 20.0, ("OP1", "WW"): 20.0}).passed
-    False
+    True
+    >>> result = cascade.check_flows(g, {("FW", "OP1"): 10.0, ("OP1", "WW"): 10.0})  # 2 kg/h in 10 t/h: 200 ppm
+    >>> result.passed, result.violations.loc[0, "rule"], float(result.outlet.loc["OP1", "C"])
+    (False, 'outlet limit', 200.0)
     """
     v = _Violations()
     inflow, outflow = _throughput(graph, flows)
