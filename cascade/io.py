@@ -1,6 +1,6 @@
 """Reading and writing plant files (``cascade-plant/1``, YAML or JSON).
 
-The format is specified in the project's ``PLANT_FORMAT.md`` (a public contract): this module
+The format is specified in the project's ``docs/plant-format.md`` (a public contract): this module
 turns a file into a :class:`~cascade.Plant` in canonical units and back. Structural problems
 (YAML syntax, a key given twice, wrong types, unknown fields, unknown units) are collected and
 raised together as one :class:`~cascade.PlantDataError`; checks of meaning are in

@@ -102,7 +102,7 @@ class RetrofitPlan:
         return [tuple(x) for x in pipes.loc[pipes["status"] == "new", ["from", "to"]].to_numpy()]
 
     def to_dict(self) -> dict[str, Any]:
-        """The plan as the JSON object of ``PLANT_FORMAT.md`` (``cascade solve --json``), plus details."""
+        """The plan as the JSON object of ``docs/plant-format.md`` (``cascade solve --json``), plus details."""
         flows = self._tables["flows"]
         return {
             "plant": self.plant,

@@ -3,7 +3,7 @@
 The model goes to HiGHS through Pyomo's persistent ``appsi`` interface, which keeps the HiGHS
 instance between solves: the tie-break stage and user re-solves only send what changed.
 
-Statuses (the ``status`` of a plan, ``PLANT_FORMAT.md``):
+Statuses (the ``status`` of a plan, ``docs/plant-format.md``):
 
 ===============  =====================================================================
 status           meaning

@@ -32,7 +32,7 @@ Graph attributes: ``name``, ``contaminants``, ``units``, ``hours_per_year``, ``m
 ``pipe_cost_fixed`` and ``removed_existing`` (existing pipes the superstructure does not allow,
 which any plan removes).
 
-Rules (``PLANT_FORMAT.md``): supplies, sources, operation outlets and regenerator outlets may
+Rules (``docs/plant-format.md``): supplies, sources, operation outlets and regenerator outlets may
 feed every sink, operation, regenerator and discharge, except that
 
 * a node never feeds itself, unless it is an operation with ``local_recycle: true``;
