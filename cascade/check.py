@@ -13,7 +13,8 @@ Concentrations are recomputed physically: an operation's outlet is
 ``(sum f_i C_i + 1000 L) / F`` (a linear system, because operations and regenerators may form
 cycles); a regenerator with a fixed outlet delivers ``min(inlet, outlet)`` for each
 contaminant (it never makes water dirtier), found by repeating the solve until no regenerator
-changes mode.
+changes mode; a regenerator with a removal ratio ``r`` delivers ``(1 - r)`` times its inlet, and
+one that specifies neither passes the contaminant through.
 
 Violations are measured relative to their scale: ``excess / max(1, |limit|)``. The check passes
 when the largest is at most ``tol`` (default 1e-6).
@@ -170,7 +171,10 @@ def _mix(incoming, total, fixed: Mapping[str, float], x: np.ndarray, position: d
 
 
 def _solve_units(graph, units, position, incoming, inflow, fixed, c, passing) -> np.ndarray:
-    """Solve F_u x_u - sum_{var i} f_iu x_i = sum_{fixed i} f_iu C_i + 1000 L_u (or x_r = spec)."""
+    """Solve F_u x_u - k_u sum_{var i} f_iu x_i = k_u sum_{fixed i} f_iu C_i + 1000 L_u (or x_r = spec).
+
+    ``k_u`` is 1 except for a regenerator that removes a fraction ``r`` of the contaminant: ``1 - r``.
+    """
     n = len(units)
     a = np.zeros((n, n))
     b = np.zeros(n)
@@ -181,11 +185,12 @@ def _solve_units(graph, units, position, incoming, inflow, fixed, c, passing) ->
             b[row] = d["outlet"][c]
             continue
         a[row, row] += inflow[u]
+        kept = 1.0 - d.get("removal", {}).get(c, 0.0)  # a regenerator removing a fraction of c
         for i, f in incoming[u]:
             if i in position:
-                a[row, position[i]] -= f
+                a[row, position[i]] -= kept * f
             else:
-                b[row] += f * fixed.get(i, 0.0)
+                b[row] += kept * f * fixed.get(i, 0.0)
         if d["kind"] == "operation":
             b[row] += LOAD_TO_PPM * d["load"].get(c, 0.0)
     if n == 0:

@@ -69,3 +69,19 @@ def test_outlet_in_a_cycle_local_recycle():
     assert result.outlet.loc["OP", "C"] == pytest.approx(100.0)
     assert result.inlet.loc["OP", "C"] == pytest.approx(50.0)
     assert result.passed
+
+
+def test_removal_ratio_and_pass_through_in_a_regeneration_loop():
+    # Two contaminants; R removes 90 % of A and passes B. OP picks up 1 kg/h of A and 0.5 of B.
+    # 10 t/h fresh + 10 t/h back from R: A: 20 a = 10 * 0.1 a + 1000 -> a = 1000 / 19; B: 20 b = 10 b + 500 -> 50.
+    plant = (cascade.Plant("loop", ["A", "B"]).add_freshwater("FW")
+             .add_operation("OP", {"A": 1, "B": 0.5}, {"A": 50, "B": 50}, {"A": 100, "B": 100})
+             .add_regenerator("R", removal={"A": 0.9}))
+    g = cascade.build_superstructure(plant)
+    flows = {("FW", "OP"): 10, ("OP", "R"): 10, ("R", "OP"): 10, ("OP", "WW"): 10}
+    result = cascade.check_flows(g, flows)
+    assert result.outlet.loc["OP", "A"] == pytest.approx(1000 / 19)
+    assert result.outlet.loc["R", "A"] == pytest.approx(100 / 19)
+    assert result.outlet.loc["OP", "B"] == pytest.approx(50.0)
+    assert result.outlet.loc["R", "B"] == pytest.approx(50.0)
+    assert result.passed
