@@ -1,0 +1,145 @@
+"""The benchmark harness (benchmarks/, run from the repository root): generator, direct highspy model, sweep."""
+
+from __future__ import annotations
+
+import csv
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+import cascade
+from cascade import examples
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # benchmarks/ is a plain folder at the root, not part of the installed package
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import run  # noqa: E402
+from benchmarks.generator import synthetic_plant  # noqa: E402
+from benchmarks.highspy_direct import build_arrays, pass_to_highs, solve_direct  # noqa: E402
+
+
+# ---------------------------------------------------------------------- generator
+@pytest.mark.parametrize(("n", "k", "r"), [(1, 1, 0), (7, 1, None), (25, 3, 2), (40, 2, None)])
+def test_generator_gives_valid_plants_of_the_requested_size(n, k, r):
+    plant = synthetic_plant(n, k, r, seed=3)
+    report = plant.validate()
+    assert report.ok, str(report)
+    assert len(plant.sinks) == n and len(plant.sources) == n
+    assert len(plant.regenerators) == (max(1, n // 20) if r is None else r)
+    assert plant.contaminants == [f"C{i + 1}" for i in range(k)]
+    assert plant.min_flow > 0 and plant.pipe_cost_fixed > 0
+    # a user's sink and source share a unit, so the superstructure never pipes them together
+    graph = cascade.build_superstructure(plant)
+    for sink, source in zip(plant.sinks.index, plant.sources.index, strict=True):
+        assert plant.sinks.loc[sink, "unit"] == plant.sources.loc[source, "unit"]
+        assert not graph.has_edge(source, sink)
+
+
+def test_generator_is_deterministic_per_seed():
+    a, b, c = synthetic_plant(12, 2, seed=5), synthetic_plant(12, 2, seed=5), synthetic_plant(12, 2, seed=6)
+    assert a.equals(b)
+    assert not a.equals(c)
+    assert a.to_yaml() == b.to_yaml()
+
+
+def test_generator_without_pipe_binaries():
+    plant = synthetic_plant(5, pipe_binaries=False)
+    assert plant.min_flow == 0 and plant.pipe_cost_fixed == 0
+
+
+def test_generated_plant_is_feasible_without_reuse():
+    """The docstring's argument: mains to every sink and every source to the discharge is a plan."""
+    plant = synthetic_plant(15, 2, seed=1)
+    graph = cascade.build_superstructure(plant)
+    flows = {("FW", k): f for k, f in plant.sinks["flow"].items()}
+    flows.update({(s, "WW"): f for s, f in plant.sources["flow"].items()})
+    check = cascade.check_flows(graph, flows)
+    assert check.passed, check.violations
+
+
+# ---------------------------------------------------------------------- direct highspy model
+def _both_routes(plant, objective):
+    graph = cascade.build_superstructure(plant)
+    lp = build_arrays(graph, objective)
+    direct = solve_direct(pass_to_highs(lp), lp, time_limit=60, mip_rel_gap=0.0)
+    model = cascade.build_model(graph, objective)
+    result = cascade.HighsSolver(time_limit=60, mip_rel_gap=0.0).solve(model)
+    return graph, lp, direct, result
+
+
+@pytest.mark.parametrize(
+    ("make", "objective"),
+    [
+        (lambda: synthetic_plant(6), "cost"),
+        (lambda: synthetic_plant(5, 2, 2, seed=0), "cost"),
+        (lambda: synthetic_plant(5, 2, 2, seed=0), "freshwater"),
+        (lambda: synthetic_plant(6, pipe_binaries=False), "cost"),
+        (examples.wang_smith, "freshwater"),  # fixed-load operations
+        (examples.demo, "cost"),  # existing pipes, forbidden pipes, supply cap, regenerator, discharge limits
+        (examples.demo, "freshwater"),  # pipe decisions from min_flow only, regenerator fixed installed
+    ],
+)
+def test_direct_model_has_the_same_optimum_and_size_as_the_pyomo_model(make, objective):
+    plant = make()
+    graph, lp, direct, result = _both_routes(plant, objective)
+    assert result.status == "optimal" and direct.status == "optimal"
+    assert math.isclose(direct.objective, result.objective, rel_tol=1e-6, abs_tol=1e-6)
+    assert lp.size == result.size
+    flows = {e: f for e, f in direct.flows.items() if f > 1e-7}
+    assert cascade.check_flows(graph, flows).passed
+
+
+def test_direct_model_refuses_what_cascade_refuses():
+    plant = (cascade.Plant("removal", ["C"]).add_freshwater("FW", {"C": 0}).add_sink("D", 10, {"C": 50})
+             .add_source("S", 10, {"C": 100}).add_regenerator("R", removal={"C": 0.9}))
+    graph = cascade.build_superstructure(plant)
+    with pytest.raises(cascade.UnsupportedFeatureError):
+        build_arrays(graph, "cost")
+
+
+# ---------------------------------------------------------------------- comparison and sweep
+def test_compare_flags_different_optima_and_crossed_bounds():
+    row = {"status": "optimal", "direct_status": "optimal", "objective_value": 100.0, "direct_objective": 100.005,
+           "bound": 100.0, "direct_bound": 100.005}
+    assert run.compare(row, 1e-4) == "yes"
+    assert run.compare({**row, "direct_objective": 101.0, "direct_bound": 101.0}, 1e-4).startswith("NO")
+    stopped = {"status": "feasible", "direct_status": "feasible", "objective_value": 120.0, "direct_objective": 110.0,
+               "bound": 90.0, "direct_bound": 95.0}
+    assert run.compare(stopped, 1e-4) == "consistent"
+    assert run.compare({**stopped, "bound": 115.0}, 1e-4).startswith("NO")
+    assert run.compare({"status": "error", "direct_status": "error"}, 1e-4) == "n/a"
+
+
+def test_quick_run_writes_every_phase(tmp_path):
+    out = tmp_path / "quick"
+    code = run.main(["--quick", "--time-limit", "0.5", "--in-process", "--out", str(out)])
+    assert code == 0
+    text = (tmp_path / "quick.md").read_text()
+    for heading in ("superstructure", "build", "hand-off", "solve", "extract", "status", "gap", "agree"):
+        assert heading in text
+    with (tmp_path / "quick.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert [int(r["n_users"]) for r in rows] == list(run.QUICK_SIZES)
+    for r in rows:
+        for phase in (*run.CASCADE_PHASES[:4], "build_to_handoff", *run.DIRECT_PHASES):
+            assert float(r[phase]) >= 0, phase
+        assert r["status"] in ("optimal", "feasible", "error")
+        assert r["direct_size_match"] == "True"
+        assert not r["agree"].startswith("NO")
+        if r["status"] in ("optimal", "feasible"):
+            assert float(r["extract"]) >= 0 and r["check_passed"] == "True"
+
+
+def test_isolated_worker_reports_one_route(tmp_path):
+    """The default mode runs each route in a fresh `python -m benchmarks --worker` process."""
+    out = tmp_path / "one"
+    code = run.main(["--sizes", "3", "--time-limit", "5", "--gap", "0", "--out", str(out)])
+    assert code == 0
+    with (tmp_path / "one.csv").open() as handle:
+        (row,) = list(csv.DictReader(handle))
+    assert row["isolated"] == "True"
+    assert row["status"] == "optimal" and row["direct_status"] == "optimal" and row["agree"] == "yes"
+    assert float(row["peak_rss_mb"]) > 0 and float(row["direct_peak_rss_mb"]) > 0
