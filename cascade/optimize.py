@@ -233,7 +233,9 @@ def baseline_flows(plant: Plant, graph: nx.DiGraph) -> tuple[str, dict[tuple[str
     ``("no reuse", flows)``: every sink and operation fed only by the cheapest supply that
     meets its limits (the cleanest if none does), each operation at the flow that brings that
     water to its maximum outlet concentration, and every source and operation outlet sent to
-    the cheapest discharge.
+    the cheapest discharge. Supply caps are respected where the supplies allow: a sink takes the
+    next supply in that order when one runs out, an operation the first one with enough left;
+    where they do not, the baseline breaks the cap and the plan says so.
     """
     if plant.existing:
         flows: dict[tuple[str, str], float] = {}
@@ -243,28 +245,47 @@ def baseline_flows(plant: Plant, graph: nx.DiGraph) -> tuple[str, dict[tuple[str
     supplies = [(n, d) for n, d in graph.nodes(data=True) if d["kind"] == "supply"]
     discharges = [(n, d) for n, d in graph.nodes(data=True) if d["kind"] == "discharge"]
     drain = min(discharges, key=lambda nd: nd[1]["price"])[0]
+    left = {n: d.get("max_flow", math.inf) for n, d in supplies}
     flows = {}
 
-    def cheapest(limits: dict[str, float]) -> tuple[str, dict]:
+    def ranked(limits: dict[str, float]) -> list[tuple[str, dict]]:
+        """Supplies that meet the limits, cheapest first (the cleanest first if none does)."""
         fitting = [(n, d) for n, d in supplies if all(d["quality"][c] <= lim for c, lim in limits.items())]
         pool = fitting or supplies
-        return min(pool, key=lambda nd: (nd[1]["price"] if fitting else 0.0, sum(nd[1]["quality"].values())))
+        return sorted(pool, key=lambda nd: (nd[1]["price"] if fitting else 0.0, sum(nd[1]["quality"].values())))
+
+    def take(w: str, user: str, amount: float) -> None:
+        flows[w, user] = flows.get((w, user), 0.0) + amount
+        left[w] -= amount
 
     for n, d in graph.nodes(data=True):
         if d["kind"] == "sink" and d["flow"] > 0:
-            flows[cheapest(d["max_in"])[0], n] = d["flow"]
+            options, need = ranked(d["max_in"]), d["flow"]
+            for w, _ in options:  # within the supplies' caps, cheapest first
+                amount = min(need, max(left[w], 0.0))
+                if amount > 0:
+                    take(w, n, amount)
+                    need -= amount
+            if need > 0:  # every fitting supply is exhausted: the baseline breaks a cap (noted in the plan)
+                take(options[0][0], n, need)
         elif d["kind"] == "source" and d["flow"] > 0:
             flows[n, drain] = d["flow"]
         elif d["kind"] == "operation":
-            w, wd = cheapest(d["max_in"])
-            need = max(
-                (LOAD_TO_PPM * load / (d["max_out"][c] - wd["quality"][c])
-                 for c, load in d["load"].items() if load > 0 and d["max_out"][c] > wd["quality"][c]),
-                default=0.0,
-            )
-            flows[w, n] = need
+            options = ranked(d["max_in"])
+            needs = [(w, _operation_need(d, wd["quality"])) for w, wd in options]
+            w, need = next(((w, f) for w, f in needs if f <= left[w]), needs[0])
+            take(w, n, need)
             flows[n, drain] = need
     return "no reuse", flows
+
+
+def _operation_need(d: dict, quality: dict[str, float]) -> float:
+    """Flow an operation needs on water of ``quality``: its limiting contaminant at the outlet maximum."""
+    return max(
+        (LOAD_TO_PPM * load / (d["max_out"][c] - quality[c])
+         for c, load in d["load"].items() if load > 0 and d["max_out"][c] > quality[c]),
+        default=0.0,
+    )
 
 
 def extract_plan(
@@ -293,8 +314,10 @@ def extract_plan(
     objective_value = kpis["freshwater"] if objective_name == "freshwater" else costs["total"]
 
     kind, base = baseline_flows(plant, graph)
-    base_kpis = indicators(graph, {e: f for e, f in base.items() if e[0] in graph and e[1] in graph})
-    base_costs = annual_costs(graph, {e: f for e, f in base.items() if e[0] in graph and e[1] in graph})
+    known = {e: f for e, f in base.items() if e[0] in graph and e[1] in graph}
+    base_kpis = indicators(graph, known)
+    base_costs = annual_costs(graph, known)
+    base_check = check_flows(graph, known)
     scale = factor("flow", plant.units["flow"])  # canonical t/h per plant flow unit
 
     status = result.status
@@ -313,6 +336,13 @@ def extract_plan(
     if kind == "no reuse":
         notes.append("No existing network was given: savings are against a plant with no reuse, and every pipe "
                      "of the plan counts as new.")
+    if not base_check.passed:
+        worst = base_check.violations.sort_values("relative", ascending=False).iloc[0]
+        what = f"{worst['rule']} at {worst['unit']}" + (f" ({worst['contaminant']})" if worst["contaminant"] else "")
+        notes.append(
+            f"The baseline ({kind}) itself breaks {len(base_check.violations)} limit(s) of the plant, the worst "
+            f"{what}: {worst['value']:.4g} against {worst['limit']:.4g}; savings are measured against it as it is."
+        )
     for tail, head, f in graph.graph.get("removed_existing", []):
         notes.append(f"Existing pipe {tail} -> {head} ({f / scale:.4g} {plant.units['flow']}) is not allowed by the "
                      "superstructure and is removed.")

@@ -9,6 +9,7 @@ from conftest import micro
 
 import cascade
 from cascade import Plant
+from cascade.optimize import baseline_flows
 
 
 def test_wang_smith_published_optimum():
@@ -246,3 +247,24 @@ def test_infeasible_source_with_nowhere_to_go_is_named():
     with pytest.raises(cascade.InfeasiblePlantError) as err:
         cascade.optimize(plant)
     assert err.value.units and set(err.value.units) <= {"S", "D", "WW"}
+
+
+def test_no_reuse_baseline_respects_supply_caps():
+    # Cheap reclaimed water is capped at 8 t/h: the baseline takes it first, then mains, never beyond the cap.
+    plant = (Plant("caps", ["C"]).add_freshwater("RW", {"C": 5}, price=1, max_flow=8)
+             .add_freshwater("FW", {"C": 0}, price=3)
+             .add_sink("D1", 10, {"C": 10}).add_sink("D2", 5, {"C": 10}).add_source("S", 15, {"C": 100}))
+    kind, flows = baseline_flows(plant, cascade.build_superstructure(plant))
+    assert kind == "no reuse"
+    assert flows == {("RW", "D1"): 8.0, ("FW", "D1"): 2.0, ("FW", "D2"): 5.0, ("S", "WW"): 15.0}
+    plan = cascade.optimize(plant, "cost")
+    assert plan.baseline["cost"] == pytest.approx(8000 * (8 * 1 + 7 * 3))
+    assert not any("baseline" in note and "breaks" in note for note in plan.notes)
+
+
+def test_a_baseline_that_breaks_a_limit_is_said_so():
+    # Today the 10 t/h sink (<= 50 ppm) takes the 100 ppm source whole: 100 ppm at its inlet.
+    plant = micro().add_existing("S", "D", 10)
+    plan = cascade.optimize(plant)
+    assert plan.check.passed and plan.freshwater == pytest.approx(5.0)
+    assert any("baseline (existing) itself breaks" in note and "inlet limit at D" in note for note in plan.notes)
