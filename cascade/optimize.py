@@ -27,9 +27,13 @@ import networkx as nx
 import pandas as pd
 import pyomo.environ as pyo
 
+from .bilinear import TOLERANCE as BILINEAR_TOLERANCE
+from .bilinear import solve_bilinear
 from .check import check_flows
 from .exceptions import InfeasiblePlantError, SolverError
 from .formulation import build_model, needs_pipe_decisions, restrictions
+from .formulation.data import is_bilinear
+from .formulation.relaxation import build_relaxation, initial_breakpoints
 from .kpi import annual_costs, indicators
 from .plan import RetrofitPlan
 from .plant import KIND_NAMES, Plant
@@ -57,6 +61,7 @@ def optimize(
     threads: int | None = None,
     tie_break: bool = True,
     solver_options: Mapping[str, Any] | None = None,
+    tolerance: float = BILINEAR_TOLERANCE,
 ) -> RetrofitPlan:
     """Design the water network of a plant and return the retrofit plan.
 
@@ -78,6 +83,10 @@ def optimize(
         Run the second stage that minimises the number of new pipes at the optimum.
     solver_options : mapping, optional
         Further HiGHS options by their HiGHS names.
+    tolerance : float, default 1e-3
+        For bilinear plants (see :func:`cascade.formulation.data.is_bilinear`): the relative gap
+        between the plan and the proven lower bound at which :mod:`cascade.bilinear` stops and
+        calls the plan ``optimal``.
 
     Returns
     -------
@@ -109,18 +118,29 @@ def optimize(
     graph = build_superstructure(plant)
     timings["superstructure"] = time.perf_counter() - tick
 
-    tick = time.perf_counter()
-    model = build_model(graph, objective, pipes=tie_break)
-    timings["build"] = time.perf_counter() - tick
-
-    solver = HighsSolver(
-        time_limit=time_limit, mip_rel_gap=mip_rel_gap, threads=threads, options=dict(solver_options or {})
-    )
-    timings["handoff"] = solver.set_model(model)
-    result = solver.solve(model)
-    timings["solve"] = result.solve_time
+    bilinear = is_bilinear(graph, objective)
+    method: dict[str, Any] = {"name": "bilinear" if bilinear else "linear"}
+    if bilinear:
+        tick = time.perf_counter()
+        outcome = solve_bilinear(
+            graph, objective, time_limit=time_limit, tolerance=tolerance, mip_rel_gap=mip_rel_gap,
+            threads=threads, solver_options=solver_options,
+        )
+        timings["bilinear"] = time.perf_counter() - tick
+        model, solver, result = outcome.model, outcome.solver, outcome.result
+        method.update(tolerance=tolerance, iterations=outcome.iterations)
+    else:
+        tick = time.perf_counter()
+        model = build_model(graph, objective, pipes=tie_break)
+        timings["build"] = time.perf_counter() - tick
+        solver = HighsSolver(
+            time_limit=time_limit, mip_rel_gap=mip_rel_gap, threads=threads, options=dict(solver_options or {})
+        )
+        timings["handoff"] = solver.set_model(model)
+        result = solver.solve(model)
+        timings["solve"] = result.solve_time
     if result.status == "infeasible":
-        raise InfeasiblePlantError(*_diagnose(graph, objective))
+        raise InfeasiblePlantError(*_diagnose(graph, bilinear))
     if not result.has_solution:
         raise SolverError(f"HiGHS stopped without a plan ({result.termination}); try a longer time limit")
 
@@ -135,7 +155,7 @@ def optimize(
     if not stage2.get("ran") and needs_pipe_decisions(graph, objective):
         stage2["polished"] = polish(model, solver)
 
-    return extract_plan(plant, graph, model, result, timings=timings, tie_break=stage2)
+    return extract_plan(plant, graph, model, result, timings=timings, tie_break=stage2, method=method)
 
 
 def tie_break_new_pipes(
@@ -296,6 +316,7 @@ def extract_plan(
     *,
     timings: dict[str, float] | None = None,
     tie_break: dict[str, Any] | None = None,
+    method: dict[str, Any] | None = None,
 ) -> RetrofitPlan:
     """Read the loaded solution, check it independently and assemble the :class:`RetrofitPlan`.
 
@@ -321,7 +342,16 @@ def extract_plan(
     scale = factor("flow", plant.units["flow"])  # canonical t/h per plant flow unit
 
     status = result.status
-    notes = list(restrictions(graph, objective_name))
+    method = dict(method or {"name": "linear"})
+    if method["name"] == "bilinear":
+        iterations = method.get("iterations", [])
+        notes = [
+            f"Bilinear plant (outlet concentrations that depend on the flows) solved by MILP relaxation and "
+            f"restriction: {len(iterations)} relaxation(s), the plan within {100 * (result.gap or 0):.3g} % of "
+            "the proven lower bound."
+        ]
+    else:
+        notes = list(restrictions(graph, objective_name))
     if not check.passed:
         status = "error"
         notes.append(
@@ -329,9 +359,10 @@ def extract_plan(
             "the solver's answer is not a valid plan."
         )
     if status == "feasible":
+        gap = "an unknown distance" if result.gap is None else f"{100 * result.gap:.3g} %"
         notes.append(
-            f"HiGHS stopped at a limit ({result.termination}) before proving optimality: the plan is within "
-            f"{100 * (result.gap or 0):.3g} % of the proven bound."
+            f"The search stopped at a limit ({result.termination}) before proving optimality: the plan is within "
+            f"{gap} of the proven bound."
         )
     if kind == "no reuse":
         notes.append("No existing network was given: savings are against a plant with no reuse, and every pipe "
@@ -402,6 +433,7 @@ def extract_plan(
         "stage1": {"status": result.status, "objective": result.objective, "bound": result.bound, "gap": result.gap},
         "tie_break": dict(tie_break or {"ran": False}),
         "pipe_decisions": needs_pipe_decisions(graph, objective_name),
+        "method": method,
     }
     bound = result.bound
     if objective_name == "freshwater" and bound is not None:
@@ -429,9 +461,15 @@ def extract_plan(
     )
 
 
-def _diagnose(graph: nx.DiGraph, objective: str) -> tuple[str, list[str]]:
-    """Find which limits cannot all hold: minimise slack on them and name the units that need it."""
-    model = build_model(graph, "freshwater", pipes=False)
+def _diagnose(graph: nx.DiGraph, bilinear: bool) -> tuple[str, list[str]]:
+    """Find which limits cannot all hold: minimise slack on them and name the units that need it.
+
+    A bilinear plant is diagnosed on its relaxation: what even the relaxation cannot satisfy.
+    """
+    model = (
+        build_relaxation(graph, "freshwater", initial_breakpoints(graph))
+        if bilinear else build_model(graph, "freshwater", pipes=False)
+    )
     targets = [
         model.sink_demand, model.source_supply, model.sink_quality, model.operation_inlet_quality,
         model.operation_mass_balance, model.discharge_quality, model.supply_cap, model.throughput_cap,

@@ -99,9 +99,9 @@ def test_infeasible_exits_3_and_names_units(capsys, tmp_path):
 
 def test_unsupported_feature_exits_2(capsys, tmp_path):
     path = tmp_path / "removal.yaml"
-    path.write_text(POLLEY + "regenerators:\n  - {id: R, removal: {C: 0.9}}\n")
+    path.write_text(POLLEY + "regenerators:\n  - {id: R, removal: {C: 0.9}, recycle: false}\n")
     code, _, err = run(capsys, "solve", path)
-    assert code == 2 and "removal" in err
+    assert code == 2 and "recycle: false" in err
 
 
 def test_validate_lists_problems(capsys, tmp_path, polley_file):

@@ -163,18 +163,17 @@ def test_infeasible_plant_names_the_units():
 
 
 def test_unsupported_features_are_refused_clearly():
-    plant = micro().add_regenerator("R", removal={"C": 0.9})
-    with pytest.raises(cascade.UnsupportedFeatureError, match="removal"):
+    plant = micro().add_regenerator("R", outlet={"C": 5}, recycle=False)
+    with pytest.raises(cascade.UnsupportedFeatureError, match="recycle: false"):
         cascade.optimize(plant)
-    two = Plant("ops", ["A", "B"]).add_freshwater("FW").add_operation("OP", {"A": 1}, {"A": 0}, {"A": 100})
-    with pytest.raises(cascade.UnsupportedFeatureError, match="one contaminant"):
-        cascade.optimize(two)
 
 
-def test_restriction_note_under_cost_objective():
+def test_the_method_follows_the_physics():
+    # Operations at their outlet maximum are exact for fresh water alone; under cost they are not.
+    assert cascade.optimize(cascade.examples.wang_smith()).solve["method"]["name"] == "linear"
     plan = cascade.optimize(cascade.examples.wang_smith(), "cost")
-    assert any("Savelski" in n for n in plan.notes)
-    assert not any("Savelski" in n for n in cascade.optimize(cascade.examples.wang_smith()).notes)
+    assert plan.solve["method"]["name"] == "bilinear" and plan.status == "optimal"
+    assert not any("Savelski" in n for n in plan.notes) and any("lower bound" in n for n in plan.notes)
 
 
 def test_plan_is_immutable_and_serialises():

@@ -16,6 +16,8 @@ A user may add constraints to the returned model before :func:`cascade.solve_mod
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import networkx as nx
 import pyomo.environ as pyo
 
@@ -26,7 +28,10 @@ from .objective import cost_expr, freshwater_expr
 from .piping import add_piping, add_regenerator_installation, new_pipe_count
 from .quality import add_quality
 
-__all__ = ["build_model", "ModelData", "check_supported", "restrictions", "needs_pipe_decisions"]
+__all__ = [
+    "build_model", "network_model", "ModelData", "build_data", "check_supported", "restrictions",
+    "needs_pipe_decisions",
+]
 
 
 def needs_pipe_decisions(graph: nx.DiGraph, objective: str) -> bool:
@@ -34,7 +39,13 @@ def needs_pipe_decisions(graph: nx.DiGraph, objective: str) -> bool:
     return graph.graph["min_flow"] > 0 or (objective == "cost" and graph.graph["pipe_cost_fixed"] > 0)
 
 
-def build_model(graph: nx.DiGraph, objective: str = "freshwater", *, pipes: bool = True) -> pyo.ConcreteModel:
+def build_model(
+    graph: nx.DiGraph,
+    objective: str = "freshwater",
+    *,
+    pipes: bool = True,
+    outlet: Mapping[tuple[str, str], float] | None = None,
+) -> pyo.ConcreteModel:
     """Build the MILP for a superstructure.
 
     Parameters
@@ -45,6 +56,11 @@ def build_model(graph: nx.DiGraph, objective: str = "freshwater", *, pipes: bool
     pipes : bool, default True
         Create ``pipe_built`` binaries on every pipe (needed for the tie-break on new pipes).
         When the objective does not need them they are fixed to 1, so the first stage is an LP.
+    outlet : mapping of (node, contaminant) -> ppm, optional
+        Guessed outlet concentrations of operations and regenerators (see
+        :mod:`cascade.formulation.data`): the model is then the linear restriction in which no
+        real outlet exceeds its guess. Needed for removal-ratio and pass-through regenerators and
+        for fixed-load operations with several contaminants.
 
     Returns
     -------
@@ -56,15 +72,26 @@ def build_model(graph: nx.DiGraph, objective: str = "freshwater", *, pipes: bool
     UnsupportedFeatureError
         For plant features this version cannot optimise (see :func:`check_supported`).
     """
+    check_supported(graph, guessed=outlet is not None)
+    data = build_data(graph, outlet)
+    m = network_model(graph, data, objective, pipes=pipes)
+    add_quality(m, data)
+    return m
+
+
+def network_model(graph: nx.DiGraph, data: ModelData, objective: str, *, pipes: bool = True) -> pyo.ConcreteModel:
+    """The part every model shares: flows, water balances, pipe and regenerator decisions, objective.
+
+    The quality constraints are added by the caller: the linear ones of
+    :mod:`~cascade.formulation.quality`, or the relaxed bilinear ones of
+    :mod:`~cascade.formulation.relaxation`.
+    """
     if objective not in ("freshwater", "cost"):
         raise PlantDataError(f"objective {objective!r} is not known; use 'freshwater' or 'cost'")
-    check_supported(graph)
-    data = build_data(graph)
     m = pyo.ConcreteModel(name=graph.graph["name"])
     m.data = data
     m.flow = pyo.Var(data.edges, domain=pyo.NonNegativeReals, bounds=lambda m, i, j: (0, data.arc_bound[i, j]))
     add_balances(m, data)
-    add_quality(m, data)
     decisions = needs_pipe_decisions(graph, objective)
     if pipes or decisions:
         add_piping(m, data, graph.graph["min_flow"] if decisions else 0.0)

@@ -13,12 +13,25 @@ Outlet concentrations (fixed, which keeps the model linear):
   optimality; the plan says so (see :func:`restrictions`);
 * regenerator ``r``: its fixed ``outlet`` for every contaminant.
 
+A caller may instead give an outlet concentration ``C^g`` for any operation or regenerator
+outlet (``build_data(graph, outlet={(node, c): ppm})``): a guess, typically from the MILP
+relaxation of :mod:`cascade.formulation.relaxation`. The quality constraints then require the
+real outlet to be *at most* the guess (:mod:`cascade.formulation.quality`), which is a valid
+restriction: every limit is an upper bound on a concentration and mixing is monotone, so water
+cleaner than modelled never breaks one. This is how the bilinear cases (removal ratios,
+pass-through, several contaminants in a fixed-load operation) get feasible plans from LPs.
+
 Flow bounds (each provably valid, so big-M values taken from them cut off no plan):
 
 * sink ``k``: inflow = ``flow_k``; source ``s``: outflow = ``flow_s``;
-* operation ``o``: ``F_o <= max_flow_o`` and, with the outlet at ``Cout_o``, the flow
-  ``1000 L_o / (Cout_o - Cin_o)`` grows with the inlet concentration, which is at most the inlet
-  limit (and at most the dirtiest stream that may feed it): ``F_o <= 1000 L_o / (Cout_o - Cin^max_o)``;
+* operation ``o``: ``F_o <= max_flow_o`` and ``F_o <= max_c 1000 L_oc / (Cout_oc - Cin^max_oc)``,
+  with ``Cin^max`` the inlet limit or the dirtiest stream that may feed it, whichever is lower. With
+  the outlet of contaminant ``c`` at its maximum the flow ``1000 L_oc / (Cout_oc - Cin_oc)`` grows with
+  the inlet concentration, so it is at most that; and some plan that is optimal for fresh water has
+  an operation's limiting contaminant at its outlet maximum (Savelski & Bagajewicz 2000, 2003:
+  more water through a fixed-load unit than that is equivalent to a bypass around it). Where the
+  superstructure does not allow the bypass (forbidden pairs, fresh water to a discharge) this is a
+  stated modelling bound;
 * regenerator ``r``: ``max_flow_r`` when given; otherwise the plant's process water
   ``U = sum flow_k + sum flow_s + sum F_o^max`` is imposed as its capacity (a stated modelling
   bound: more than all the process water through one regenerator can only be circulation);
@@ -30,6 +43,7 @@ Flow bounds (each provably valid, so big-M values taken from them cut off no pla
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import networkx as nx
@@ -57,6 +71,9 @@ class ModelData:
         Upper bound on the flow through each node (inflow for heads, outflow for tails).
     arc_bound : dict of (str, str) -> float
         Upper bound on each arc's flow, also its big-M.
+    guessed : frozenset of (str, str)
+        The ``(node, contaminant)`` outlets given as guesses: the real outlet must be at most
+        ``out_conc`` there (see the module notes).
     """
 
     graph: nx.DiGraph
@@ -67,65 +84,148 @@ class ModelData:
     out_conc: dict[tuple[str, str], float]
     throughput_bound: dict[str, float]
     arc_bound: dict[tuple[str, str], float]
+    guessed: frozenset[tuple[str, str]] = frozenset()
 
     def nodes(self, kind: str) -> list[str]:
         """Node ids of one kind, in graph order."""
         return [n for n, d in self.graph.nodes(data=True) if d["kind"] == kind]
 
 
-def check_supported(graph: nx.DiGraph) -> None:
-    """Refuse, with a clear message, what this version cannot optimise exactly.
+def check_supported(graph: nx.DiGraph, *, guessed: bool = False) -> None:
+    """Refuse, with a clear message, what the linear model cannot represent.
+
+    Parameters
+    ----------
+    graph : networkx.DiGraph
+    guessed : bool, default False
+        Whether outlet guesses are given (:func:`build_data`): they make removal ratios,
+        pass-through and fixed-load operations with several contaminants representable.
 
     Raises
     ------
     UnsupportedFeatureError
-        For removal-ratio regenerators, regenerators without a fixed outlet for every
-        contaminant, ``recycle: false``, and fixed-load operations in plants with several
-        contaminants (all bilinear or needing the exact methods of a later version).
+        ``recycle: false`` always (regeneration reuse needs the binaries of a later version);
+        without guesses also removal-ratio regenerators, regenerators without a fixed outlet
+        for every contaminant, and fixed-load operations in plants with several contaminants
+        (all bilinear: :func:`cascade.optimize` solves them by the method of
+        :mod:`cascade.bilinear`).
     """
     contaminants = graph.graph["contaminants"]
     problems = []
     for node, d in graph.nodes(data=True):
         if d["kind"] == "regenerator":
-            if d["removal"]:
+            if d["removal"] and not guessed:
                 problems.append(
-                    f"regenerator '{node}' uses removal ratios ({', '.join(d['removal'])}); this version "
-                    "optimises regenerators with a fixed outlet concentration only"
+                    f"regenerator '{node}' uses removal ratios ({', '.join(d['removal'])}); the linear model "
+                    "needs a fixed outlet concentration (or outlet guesses)"
                 )
             missing = [c for c in contaminants if c not in d["outlet"] and c not in d["removal"]]
-            if missing:
+            if missing and not guessed:
                 problems.append(
                     f"regenerator '{node}' gives no outlet concentration for {', '.join(missing)}; "
-                    "pass-through is bilinear: give a fixed outlet for every contaminant"
+                    "pass-through is bilinear: the linear model needs a fixed outlet (or outlet guesses)"
                 )
             if not d["recycle"]:
                 problems.append(
                     f"regenerator '{node}' has recycle: false (regeneration reuse only); this version "
                     "supports regeneration recycle only"
                 )
-        if d["kind"] == "operation" and len(contaminants) > 1:
+        if d["kind"] == "operation" and len(contaminants) > 1 and not guessed:
             problems.append(
                 f"operation '{node}' is a fixed-load operation in a plant with {len(contaminants)} "
-                "contaminants; this version optimises fixed-load operations with one contaminant only "
-                "(describe it as a fixed-flow sink and source instead)"
+                "contaminants; its outlets are bilinear: the linear model needs outlet guesses"
             )
     if problems:
         head = problems[0] if len(problems) == 1 else f"{len(problems)} unsupported features: " + "; ".join(problems)
         raise UnsupportedFeatureError(head, problems=problems)
 
 
-def outlet_concentrations(graph: nx.DiGraph) -> dict[tuple[str, str], float]:
-    """Fixed outlet concentration of every node that feeds others (see the module notes)."""
+def outlet_concentrations(
+    graph: nx.DiGraph, guessed: Mapping[tuple[str, str], float] | None = None
+) -> dict[tuple[str, str], float]:
+    """Modelled outlet concentration of every node that feeds others (see the module notes).
+
+    A guess in ``guessed`` wins; otherwise supplies and sources give their quality, operations
+    their ``max_outlet`` and regenerators their fixed ``outlet``.
+    """
+    guessed = guessed or {}
     out: dict[tuple[str, str], float] = {}
     for node, d in graph.nodes(data=True):
         for c in graph.graph["contaminants"]:
-            if d["kind"] in ("supply", "source"):
+            if (node, c) in guessed:
+                out[node, c] = float(guessed[node, c])
+            elif d["kind"] in ("supply", "source"):
                 out[node, c] = d["quality"][c]
             elif d["kind"] == "operation":
                 out[node, c] = d["max_out"][c]
             elif d["kind"] == "regenerator":
                 out[node, c] = d["outlet"][c]
     return out
+
+
+def variable_outlets(graph: nx.DiGraph) -> list[tuple[str, str]]:
+    """The ``(node, contaminant)`` outlets that depend on the flows: every operation outlet, and a
+    regenerator's for each contaminant it removes by a ratio or passes through."""
+    contaminants = graph.graph["contaminants"]
+    out = []
+    for n, d in graph.nodes(data=True):
+        if d["kind"] == "operation":
+            out += [(n, c) for c in contaminants]
+        elif d["kind"] == "regenerator":
+            out += [(n, c) for c in contaminants if c not in d["outlet"]]
+    return out
+
+
+def outlet_upper_bounds(graph: nx.DiGraph) -> dict[tuple[str, str], float]:
+    """Highest outlet concentration (ppm) of every node that feeds others, for every contaminant.
+
+    Supplies and sources: their quality; an operation: its ``max_outlet`` (without one, which
+    validation allows only where it picks up none of the contaminant, its inlet limit or the
+    dirtiest stream that may feed it); a regenerator: its fixed ``outlet``, else ``1 - r`` times
+    the dirtiest stream that may feed it (``r = 0`` passes through). Found by iterating from the
+    fixed values up to the fixed point, which is reached in finitely many rounds because every
+    value is a base value scaled by factors at most 1.
+    """
+    contaminants = graph.graph["contaminants"]
+    high: dict[tuple[str, str], float] = {}
+    rule: dict[tuple[str, str], float] = {}  # variable outlets: cap (inlet limit) or kept fraction
+    for n, d in graph.nodes(data=True):
+        for c in contaminants:
+            if d["kind"] in ("supply", "source"):
+                high[n, c] = d["quality"][c]
+            elif d["kind"] == "operation" and c in d["max_out"]:
+                high[n, c] = d["max_out"][c]
+            elif d["kind"] == "regenerator" and c in d["outlet"]:
+                high[n, c] = d["outlet"][c]
+            elif d["kind"] in ("operation", "regenerator"):
+                high[n, c] = 0.0
+                rule[n, c] = d["max_in"].get(c, math.inf) if d["kind"] == "operation" else None
+    for _ in range(2 * len(rule) + 2):
+        changed = False
+        for (n, c), cap in rule.items():
+            dirtiest = max((high[i, c] for i in graph.predecessors(n)), default=0.0)
+            value = min(cap, dirtiest) if cap is not None else (1 - graph.nodes[n]["removal"].get(c, 0.0)) * dirtiest
+            if value > high[n, c] * (1 + 1e-12) + 1e-12:
+                high[n, c], changed = value, True
+        if not changed:
+            return high
+    raise PlantDataError("the highest outlet concentrations did not settle; check the regenerators' removal ratios")
+
+
+def is_bilinear(graph: nx.DiGraph, objective: str) -> bool:
+    """Whether the linear model is not exact for this plant, so :mod:`cascade.bilinear` must solve it.
+
+    True with removal-ratio or pass-through regenerators, fixed-load operations in a plant with
+    several contaminants, and wherever the outlet-at-maximum restriction is not exact
+    (:func:`restrictions`). ``recycle: false`` is refused by :func:`check_supported` either way.
+    """
+    contaminants = graph.graph["contaminants"]
+    for _, d in graph.nodes(data=True):
+        if d["kind"] == "regenerator" and any(c not in d["outlet"] for c in contaminants):
+            return True
+        if d["kind"] == "operation" and len(contaminants) > 1:
+            return True
+    return bool(restrictions(graph, objective))
 
 
 def restrictions(graph: nx.DiGraph, objective: str) -> list[str]:
@@ -177,9 +277,26 @@ def check_connected(graph: nx.DiGraph) -> None:
         )
 
 
-def build_data(graph: nx.DiGraph) -> ModelData:
-    """Precompute adjacency lists, outlet concentrations and flow bounds (see the module notes)."""
+def build_data(graph: nx.DiGraph, outlet: Mapping[tuple[str, str], float] | None = None) -> ModelData:
+    """Precompute adjacency lists, outlet concentrations and flow bounds (see the module notes).
+
+    Parameters
+    ----------
+    graph : networkx.DiGraph
+        The superstructure.
+    outlet : mapping of (node, contaminant) -> ppm, optional
+        Outlet concentrations of operations and regenerators to model instead of the defaults
+        (guesses the real outlet must not exceed). An operation's guess must not exceed its
+        ``max_outlet``.
+    """
     check_connected(graph)
+    guessed = dict(outlet or {})
+    for (n, c), value in guessed.items():
+        d = graph.nodes[n]
+        if d["kind"] not in ("operation", "regenerator"):
+            raise ValueError(f"outlet guess for {n!r}: only operations and regenerators have a variable outlet")
+        if d["kind"] == "operation" and value > d["max_out"].get(c, math.inf) * (1 + 1e-12):
+            raise ValueError(f"outlet guess for {n!r}, {c}: {value} ppm exceeds its max_outlet")
     contaminants = list(graph.graph["contaminants"])
     edges = list(graph.edges())
     in_edges: dict[str, list[tuple[str, str]]] = {n: [] for n in graph}
@@ -187,14 +304,15 @@ def build_data(graph: nx.DiGraph) -> ModelData:
     for i, j in edges:
         out_edges[i].append((i, j))
         in_edges[j].append((i, j))
-    conc = outlet_concentrations(graph)
+    conc = outlet_concentrations(graph, guessed)
+    highest = outlet_upper_bounds(graph)
     kinds = nx.get_node_attributes(graph, "kind")
     bound: dict[str, float] = {}
     for n, d in graph.nodes(data=True):
         if d["kind"] in ("sink", "source"):
             bound[n] = d["flow"]
         elif d["kind"] == "operation":
-            bound[n] = _operation_bound(n, d, in_edges[n], conc)
+            bound[n] = _operation_bound(n, d, in_edges[n], highest)
     process_water = sum(v for n, v in bound.items())
     for n, d in graph.nodes(data=True):
         if d["kind"] == "regenerator":
@@ -207,25 +325,28 @@ def build_data(graph: nx.DiGraph) -> ModelData:
         if d["kind"] == "discharge":
             bound[n] = sum(bound[i] for i, _ in in_edges[n])
     arc_bound = {(i, j): min(bound[i], bound[j]) for i, j in edges}
-    return ModelData(graph, contaminants, edges, in_edges, out_edges, conc, bound, arc_bound)
+    return ModelData(graph, contaminants, edges, in_edges, out_edges, conc, bound, arc_bound, frozenset(guessed))
 
 
-def _operation_bound(node: str, d: dict, in_edges: list[tuple[str, str]], conc: dict) -> float:
-    """Largest flow an operation can take: ``1000 L / (Cout - Cin_max)`` or its ``max_flow``.
+def _operation_bound(node: str, d: dict, in_edges: list[tuple[str, str]], highest: dict) -> float:
+    """Largest flow an operation takes: ``max_c 1000 L_c / (Cout_c - Cin^max_c)``, or its ``max_flow``.
 
-    With the outlet fixed at ``Cout`` the flow is ``F = 1000 L / (Cout - Cin)``, which grows with
-    the inlet concentration ``Cin``. ``Cin`` can be no higher than the inlet limit, nor than the
-    dirtiest stream that may feed the unit.
+    With contaminant ``c`` at its outlet maximum the flow is ``1000 L_c / (Cout_c - Cin_c)``, which
+    grows with the inlet concentration ``Cin_c``; that is no higher than the inlet limit, nor than
+    the dirtiest stream that may feed the unit (at its maximum outlet, for an operation). The
+    largest over the contaminants bounds the flow at which any contaminant can be at its maximum
+    (see the module notes).
     """
     cap = d.get("max_flow", math.inf)
+    largest = 0.0
     for c, load in d["load"].items():
         if load <= 0:
             continue
-        dirtiest = max((conc[i, c] for i, _ in in_edges), default=-math.inf)
+        dirtiest = max((highest[i, c] for i, _ in in_edges), default=-math.inf)
         inlet = min(d["max_in"].get(c, math.inf), dirtiest)
         margin = d["max_out"][c] - inlet
-        if margin > 0:
-            cap = min(cap, LOAD_TO_PPM * load / margin)
+        largest = max(largest, LOAD_TO_PPM * load / margin if margin > 0 else math.inf)
+    cap = min(cap, largest)
     if not math.isfinite(cap):
         raise PlantDataError(
             f"operation '{node}' has no bound on its flow: give a max_inlet below its max_outlet, "

@@ -1,0 +1,252 @@
+"""The bilinear cases solved with MILPs only: a proven lower bound, a feasible plan, and the gap.
+
+Removal-ratio and pass-through regenerators, fixed-load operations with several contaminants,
+and fixed-load operations whose outlet-at-maximum restriction is not exact (cost objective,
+discharge limits, regenerators) make the water network bilinear: an outlet concentration that
+depends on the flows multiplies the flows leaving it. :func:`solve_bilinear` brackets the
+optimum between
+
+* a **lower bound**: the MILP relaxation of :mod:`cascade.formulation.relaxation` (piecewise
+  McCormick on the variable outlet concentrations), whose optimum, or HiGHS's proven bound on
+  it, no plan can beat; and
+* an **upper bound**: a real plan, from the linear restriction of
+  :func:`cascade.formulation.build_model` with every variable outlet fixed at a guess that the
+  real outlet may not exceed (a valid restriction: see :mod:`cascade.formulation.data`). The
+  guesses tried are the outlet maxima (the classic Savelski-Bagajewicz network) and, at every
+  iteration, the outlets recomputed physically from the relaxation's flows
+  (:func:`cascade.check.node_concentrations`) and the relaxation's own concentrations.
+
+After each relaxation the partition of every variable outlet that carries water is refined at
+the relaxation's concentration (a new breakpoint, or the midpoint of its segment when the value
+already sits on a breakpoint), so the relaxation tightens where the solution lies. The loop
+stops when the relative gap ``(upper - lower) / |upper|`` is at most ``tolerance`` (default
+0.1 %), when the time limit is reached, or after ``max_iterations`` relaxations.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+import pyomo.environ as pyo
+
+from .check import node_concentrations
+from .exceptions import InfeasiblePlantError, SolverError
+from .formulation import build_model
+from .formulation.data import outlet_upper_bounds, variable_outlets
+from .formulation.relaxation import build_relaxation, initial_breakpoints
+from .solve import HighsSolver, SolveResult
+
+#: Default relative gap at which the loop stops (0.1 %).
+TOLERANCE = 1e-3
+#: Flows below this (t/h) do not count as carrying water when refining partitions.
+ACTIVE_FLOW = 1e-6
+#: A new breakpoint closer than this share of an outlet's range to an existing one bisects instead.
+MIN_SPACING = 1e-4
+
+
+@dataclass
+class BilinearOutcome:
+    """What :func:`solve_bilinear` found.
+
+    Attributes
+    ----------
+    model : pyomo.environ.ConcreteModel or None
+        The linear restriction holding the best plan (its solution loaded), None if none found.
+    solver : HighsSolver or None
+        The HiGHS session of ``model`` (for a tie-break stage on it).
+    result : SolveResult
+        ``objective`` the best plan's, ``bound`` the proven lower bound, ``gap`` between them;
+        ``status`` 'optimal' when the gap is within the tolerance, 'feasible' otherwise,
+        'infeasible' when the relaxation is, 'error' when no plan was found.
+    iterations : list of dict
+        Per relaxation: ``iteration``, ``lower``, ``upper``, ``gap``, ``segments`` (total
+        partition segments), ``seconds`` (since the start).
+    guess : dict
+        The outlet guesses of the best plan's restriction.
+    """
+
+    model: pyo.ConcreteModel | None
+    solver: HighsSolver | None
+    result: SolveResult
+    iterations: list[dict[str, Any]] = field(default_factory=list)
+    guess: dict[tuple[str, str], float] = field(default_factory=dict)
+
+
+def solve_bilinear(
+    graph: nx.DiGraph,
+    objective: str,
+    *,
+    time_limit: float | None = 60.0,
+    tolerance: float = TOLERANCE,
+    max_iterations: int = 30,
+    mip_rel_gap: float = 1e-6,
+    threads: int | None = None,
+    solver_options: Mapping[str, Any] | None = None,
+) -> BilinearOutcome:
+    """Bracket the optimum of a bilinear plant between a relaxation and a real plan, refining until the gap closes.
+
+    Parameters
+    ----------
+    graph : networkx.DiGraph
+        The superstructure.
+    objective : {'freshwater', 'cost'}
+    time_limit : float or None, default 60
+        Seconds for the whole loop.
+    tolerance : float, default 1e-3
+        Relative gap at which the loop stops and the plan counts as optimal.
+    max_iterations : int, default 30
+        Relaxations solved at most.
+    mip_rel_gap : float, default 1e-6
+        HiGHS's own relative gap for each MILP.
+    threads : int, optional
+    solver_options : mapping, optional
+        Further HiGHS options.
+
+    Returns
+    -------
+    BilinearOutcome
+    """
+    start = time.perf_counter()
+    options = {"mip_rel_gap": mip_rel_gap, "threads": threads, "options": dict(solver_options or {})}
+
+    def remaining() -> float | None:
+        return None if time_limit is None else max(time_limit - (time.perf_counter() - start), 0.0)
+
+    high = outlet_upper_bounds(graph)
+    variable = variable_outlets(graph)
+    best = _Best()
+    _try_restriction(graph, objective, {v: high[v] for v in variable}, best, options, remaining())
+
+    breakpoints = initial_breakpoints(graph)
+    lower = -math.inf
+    iterations: list[dict[str, Any]] = []
+    relaxed_status = "optimal"
+    for k in range(1, max_iterations + 1):
+        left = remaining()
+        if left is not None and left <= 0:
+            break
+        relaxation = build_relaxation(graph, objective, breakpoints)
+        relaxed = HighsSolver(time_limit=left, **options).solve(relaxation)
+        if relaxed.status == "infeasible":
+            if best.model is None:
+                return BilinearOutcome(None, None, _result("infeasible", None, None, start), iterations)
+            raise SolverError("the relaxation is infeasible but a plan was found: the relaxation is wrong")
+        if relaxed.bound is not None and math.isfinite(relaxed.bound):
+            lower = max(lower, relaxed.bound)
+        relaxed_status = relaxed.status
+        if relaxed.has_solution:
+            flows = {e: pyo.value(relaxation.flow[e]) for e in relaxation.data.edges}
+            recomputed = node_concentrations(graph, {e: f for e, f in flows.items() if f > ACTIVE_FLOW})[1]
+            for guess in _guesses(variable, high, relaxation, recomputed):
+                _try_restriction(graph, objective, guess, best, options, remaining())
+            _refine(breakpoints, relaxation, variable, flows)
+        gap = _gap(best.objective, lower)
+        iterations.append({
+            "iteration": k,
+            "lower": lower,
+            "upper": best.objective,
+            "gap": gap,
+            "segments": sum(len(b) - 1 for b in breakpoints.values()),
+            "seconds": time.perf_counter() - start,
+        })
+        if gap is not None and gap <= tolerance:
+            break
+        if not relaxed.has_solution:
+            break  # the relaxation stopped at the time limit without a point to refine at
+
+    if best.model is None:
+        status = "error"
+    else:
+        gap = _gap(best.objective, lower)
+        status = "optimal" if gap is not None and gap <= tolerance and relaxed_status == "optimal" else "feasible"
+    result = _result(status, best.objective, lower if math.isfinite(lower) else None, start, best.size)
+    return BilinearOutcome(best.model, best.solver, result, iterations, best.guess)
+
+
+@dataclass
+class _Best:
+    objective: float | None = None
+    model: pyo.ConcreteModel | None = None
+    solver: HighsSolver | None = None
+    guess: dict = field(default_factory=dict)
+    size: dict = field(default_factory=dict)
+
+
+def _try_restriction(graph, objective, guess, best: _Best, options: dict, time_limit: float | None) -> None:
+    """Solve the linear restriction at ``guess``; keep it when it beats the best plan so far."""
+    if time_limit is not None and time_limit <= 0:
+        return
+    try:
+        model = build_model(graph, objective, outlet=guess)
+    except InfeasiblePlantError:
+        return
+    solver = HighsSolver(time_limit=time_limit, **options)
+    result = solver.solve(model)
+    better = best.objective is None or (result.has_solution and result.objective < best.objective - 1e-9 * abs(
+        best.objective))
+    if result.has_solution and better:
+        best.objective, best.model, best.solver, best.guess, best.size = (
+            result.objective, model, solver, dict(guess), dict(result.size)
+        )
+
+
+def _guesses(variable, high, relaxation, recomputed) -> list[dict]:
+    """Outlet guesses to try after a relaxation: recomputed from its flows, and its own concentrations."""
+    physical, relaxed = {}, {}
+    for n, c in variable:
+        value = recomputed.loc[n, c]
+        own = pyo.value(relaxation.conc[n, c])
+        relaxed[n, c] = min(max(own, 0.0), high[n, c])
+        physical[n, c] = relaxed[n, c] if math.isnan(value) else min(max(value, 0.0), high[n, c])
+    return [physical, relaxed] if physical != relaxed else [physical]
+
+
+def _refine(breakpoints: dict, relaxation, variable, flows: dict) -> None:
+    """Add a breakpoint at the relaxation's concentration of every outlet that carries water."""
+    data = relaxation.data
+    for n, c in variable:
+        if sum(flows[e] for e in data.out_edges[n]) <= ACTIVE_FLOW:
+            continue
+        points = breakpoints[n, c]
+        span = points[-1] - points[0]
+        if span <= 0:
+            continue
+        x = min(max(pyo.value(relaxation.conc[n, c]), points[0]), points[-1])
+        if min(abs(x - p) for p in points) > MIN_SPACING * span:
+            points.append(x)
+        else:  # on a breakpoint already: split the longest segment next to it
+            k = min(range(len(points)), key=lambda i: abs(points[i] - x))
+            neighbours = [(points[k - 1], points[k])] if k > 0 else []
+            neighbours += [(points[k], points[k + 1])] if k + 1 < len(points) else []
+            a, b = max(neighbours, key=lambda ab: ab[1] - ab[0])
+            if b - a > 2 * MIN_SPACING * span:
+                points.append((a + b) / 2)
+        points.sort()
+
+
+def _gap(upper: float | None, lower: float) -> float | None:
+    if upper is None or not math.isfinite(lower):
+        return None
+    return max(upper - lower, 0.0) / max(abs(upper), 1e-9)
+
+
+def _result(status: str, objective, bound, start: float, size: dict | None = None) -> SolveResult:
+    gap = _gap(objective, bound if bound is not None else -math.inf)
+    return SolveResult(
+        status=status,
+        objective=objective,
+        bound=bound,
+        gap=0.0 if gap is not None and gap < 1e-12 else gap,
+        handoff_time=0.0,
+        solve_time=time.perf_counter() - start,
+        termination="bilinear loop",
+        size=dict(size or {}),
+    )
+
+
+__all__ = ["solve_bilinear", "BilinearOutcome", "TOLERANCE"]
