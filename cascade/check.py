@@ -7,6 +7,7 @@ outlet concentration and verifies every balance and limit:
 * flows are non-negative and only on pipes the superstructure allows;
 * sinks receive, and sources send, exactly their flow; operations and regenerators conserve water;
 * supply, operation and regenerator capacities; the minimum flow on every used pipe; required pipes;
+* a regenerator with ``recycle: false`` lies on no cycle of pipes that carry water;
 * inlet limits of sinks and operations, outlet limits of operations, discharge limits.
 
 Concentrations are recomputed physically: an operation's outlet is
@@ -201,6 +202,18 @@ def _solve_units(graph, units, position, incoming, inflow, fixed, c, passing) ->
         return np.linalg.lstsq(a, b, rcond=None)[0]
 
 
+def _regeneration_recycles(graph: nx.DiGraph, flows: Mapping[tuple[str, str], float]) -> list[str]:
+    """Regenerators with ``recycle: false`` that lie on a cycle of pipes carrying water."""
+    reuse_only = [n for n, d in graph.nodes(data=True) if d["kind"] == "regenerator" and not d["recycle"]]
+    if not reuse_only:
+        return []
+    used = nx.DiGraph((i, j) for (i, j), f in flows.items() if f > 0 and graph.has_edge(i, j))
+    return [
+        r for r in reuse_only
+        if r in used and any(nx.has_path(used, j, r) for j in used.successors(r))
+    ]
+
+
 def check_flows(
     graph: nx.DiGraph,
     flows: Mapping[tuple[str, str], float],
@@ -255,6 +268,8 @@ def check_flows(
             v.equal("unit balance", n, outflow[n], inflow[n])
         if "max_flow" in d:
             v.limit("capacity", n, outflow[n] if kind == "supply" else inflow[n], d["max_flow"])
+    for r in _regeneration_recycles(graph, flows):
+        v.limit("regeneration recycle (recycle: false)", r, 1.0, 0.0)
     inlet, outlet = node_concentrations(graph, flows)
     inlet_of, outlet_of = inlet.to_dict(orient="index"), outlet.to_dict(orient="index")
     for n, d in graph.nodes(data=True):

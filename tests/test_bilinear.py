@@ -115,3 +115,25 @@ def test_a_regenerator_never_worsens_the_plan_and_every_plan_passes_the_check(pl
     assert with_regen.bound <= without.objective * (1 + 1e-6) + 1e-6
     if without.status == with_regen.status == "optimal":
         assert with_regen.objective <= without.objective * (1 + 2 * TOLERANCE) + 1e-6
+
+
+def test_regeneration_reuse_never_returns_water_to_its_feeders():
+    # One operation (1 kg/h, inlet <= 10 ppm, outlet <= 110 ppm) and a 5 ppm regenerator. With
+    # recycle the loop OP -> R -> OP needs no fresh water at all; with reuse only, R may not feed
+    # OP, which then needs 1000 * 1 / (110 - 0) t/h of fresh water.
+    def plant(recycle: bool) -> Plant:
+        return (Plant("loop", ["C"]).add_freshwater("FW")
+                .add_operation("OP", {"C": 1}, {"C": 10}, {"C": 110})
+                .add_regenerator("R", outlet={"C": 5}, recycle=recycle))
+
+    assert cascade.optimize(plant(True)).freshwater == pytest.approx(0.0, abs=1e-6)
+    reuse = cascade.optimize(plant(False))
+    assert reuse.status == "optimal" and reuse.check.passed
+    assert reuse.freshwater == pytest.approx(1000 / 110, rel=1e-6)
+    # the independent check refuses the loop when the plant says recycle: false
+    graph = cascade.build_superstructure(plant(False))
+    loop = {("FW", "OP"): 1000 / 105, ("OP", "R"): 1000 / 105, ("R", "OP"): 0.0, ("R", "WW"): 1000 / 105}
+    assert cascade.check_flows(graph, loop).passed
+    loop.update({("R", "OP"): 5.0, ("OP", "R"): 1000 / 105 + 5.0})
+    result = cascade.check_flows(graph, loop)
+    assert not result.passed and "regeneration recycle (recycle: false)" in set(result.violations["rule"])

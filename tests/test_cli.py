@@ -97,11 +97,13 @@ def test_infeasible_exits_3_and_names_units(capsys, tmp_path):
     assert "infeasible" in err and "FW" in err
 
 
-def test_unsupported_feature_exits_2(capsys, tmp_path):
-    path = tmp_path / "removal.yaml"
+def test_target_outside_its_method_exits_2(capsys, tmp_path):
+    path = tmp_path / "regen.yaml"
     path.write_text(POLLEY + "regenerators:\n  - {id: R, removal: {C: 0.9}, recycle: false}\n")
-    code, _, err = run(capsys, "solve", path)
-    assert code == 2 and "recycle: false" in err
+    code, out, err = run(capsys, "target", path)
+    assert code == 2 and "regenerator 'R'" in err and out == ""
+    code, out, _ = run(capsys, "solve", path, "--json")  # the optimizer takes it
+    assert code == 0 and json.loads(out)["check"]["passed"]
 
 
 def test_validate_lists_problems(capsys, tmp_path, polley_file):

@@ -162,10 +162,12 @@ def test_infeasible_plant_names_the_units():
     assert "cannot all be satisfied" in str(err.value)
 
 
-def test_unsupported_features_are_refused_clearly():
-    plant = micro().add_regenerator("R", outlet={"C": 5}, recycle=False)
-    with pytest.raises(cascade.UnsupportedFeatureError, match="recycle: false"):
-        cascade.optimize(plant)
+def test_the_linear_model_refuses_bilinear_features_without_guesses():
+    graph = cascade.build_superstructure(micro().add_regenerator("R", removal={"C": 0.9}))
+    with pytest.raises(cascade.UnsupportedFeatureError, match="removal"):
+        cascade.build_model(graph)
+    model = cascade.build_model(graph, outlet={("R", "C"): 10.0})  # the restriction at a guess is linear
+    assert ("R", "C") in model.regenerator_outlet
 
 
 def test_the_method_follows_the_physics():

@@ -6,6 +6,7 @@
 * :mod:`~cascade.formulation.balances` - fixed flows, conservation, capacities;
 * :mod:`~cascade.formulation.quality` - inlet, outlet and discharge limits, fixed-load balance;
 * :mod:`~cascade.formulation.piping` - pipe binaries, minimum flows, required pipes;
+* :mod:`~cascade.formulation.reuse` - regeneration reuse (``recycle: false``), exact with binaries;
 * :mod:`~cascade.formulation.objective` - fresh water or annual cost.
 
 Component names follow the equations: ``m.flow[i, j]``, ``m.pipe_built[i, j]``,
@@ -27,6 +28,7 @@ from .data import ModelData, build_data, check_supported, restrictions
 from .objective import cost_expr, freshwater_expr
 from .piping import add_piping, add_regenerator_installation, new_pipe_count
 from .quality import add_quality
+from .reuse import add_regeneration_reuse
 
 __all__ = [
     "build_model", "network_model", "ModelData", "build_data", "check_supported", "restrictions",
@@ -92,6 +94,7 @@ def network_model(graph: nx.DiGraph, data: ModelData, objective: str, *, pipes: 
     m.data = data
     m.flow = pyo.Var(data.edges, domain=pyo.NonNegativeReals, bounds=lambda m, i, j: (0, data.arc_bound[i, j]))
     add_balances(m, data)
+    add_regeneration_reuse(m, data)
     decisions = needs_pipe_decisions(graph, objective)
     if pipes or decisions:
         add_piping(m, data, graph.graph["min_flow"] if decisions else 0.0)

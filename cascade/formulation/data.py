@@ -104,8 +104,7 @@ def check_supported(graph: nx.DiGraph, *, guessed: bool = False) -> None:
     Raises
     ------
     UnsupportedFeatureError
-        ``recycle: false`` always (regeneration reuse needs the binaries of a later version);
-        without guesses also removal-ratio regenerators, regenerators without a fixed outlet
+        Without guesses: removal-ratio regenerators, regenerators without a fixed outlet
         for every contaminant, and fixed-load operations in plants with several contaminants
         (all bilinear: :func:`cascade.optimize` solves them by the method of
         :mod:`cascade.bilinear`).
@@ -124,11 +123,6 @@ def check_supported(graph: nx.DiGraph, *, guessed: bool = False) -> None:
                 problems.append(
                     f"regenerator '{node}' gives no outlet concentration for {', '.join(missing)}; "
                     "pass-through is bilinear: the linear model needs a fixed outlet (or outlet guesses)"
-                )
-            if not d["recycle"]:
-                problems.append(
-                    f"regenerator '{node}' has recycle: false (regeneration reuse only); this version "
-                    "supports regeneration recycle only"
                 )
         if d["kind"] == "operation" and len(contaminants) > 1 and not guessed:
             problems.append(
@@ -217,7 +211,7 @@ def is_bilinear(graph: nx.DiGraph, objective: str) -> bool:
 
     True with removal-ratio or pass-through regenerators, fixed-load operations in a plant with
     several contaminants, and wherever the outlet-at-maximum restriction is not exact
-    (:func:`restrictions`). ``recycle: false`` is refused by :func:`check_supported` either way.
+    (:func:`restrictions`).
     """
     contaminants = graph.graph["contaminants"]
     for _, d in graph.nodes(data=True):
