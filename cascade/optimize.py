@@ -31,6 +31,7 @@ from .bilinear import TOLERANCE as BILINEAR_TOLERANCE
 from .bilinear import solve_bilinear
 from .check import check_flows
 from .exceptions import InfeasiblePlantError, SolverError
+from .explain import limits_table, regeneration_destinations
 from .formulation import build_model, needs_pipe_decisions, restrictions
 from .formulation.data import is_bilinear
 from .formulation.relaxation import build_relaxation, initial_breakpoints
@@ -396,17 +397,9 @@ def extract_plan(
         )
     pipes_frame = pd.DataFrame(pipe_rows, columns=["from", "to", "status", "flow", "baseline_flow"])
 
-    regen_rows = {}
-    for r, d in graph.nodes(data=True):
-        if d["kind"] != "regenerator":
-            continue
-        out = [(j, f) for (i, j), f in flows.items() if i == r]
-        to_discharge = sum(f for j, f in out if graph.nodes[j]["kind"] == "discharge")
-        total = sum(f for j, f in out)
-        regen_rows[r] = {"flow": flow_unit(total), "to_reuse": flow_unit(total - to_discharge),
-                         "to_discharge": flow_unit(to_discharge)}
-    regen_frame = pd.DataFrame.from_dict(regen_rows, orient="index", columns=["flow", "to_reuse", "to_discharge"])
-    regen_frame.index.name = "regenerator"
+    regen_frame = regeneration_destinations(graph, flows) / scale
+    limits = limits_table(graph, check.inlet, check.outlet, check.throughput)
+    limits.loc[limits["where"] == "flow", ["value", "limit"]] /= scale
 
     baseline = {
         "kind": kind,
@@ -457,7 +450,7 @@ def extract_plan(
         solve=solve_info,
         notes=tuple(notes),
         units=dict(plant.units),
-        _tables={"flows": flows_frame, "pipes": pipes_frame, "regeneration": regen_frame},
+        _tables={"flows": flows_frame, "pipes": pipes_frame, "regeneration": regen_frame, "limits": limits},
     )
 
 

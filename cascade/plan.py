@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from .check import CheckResult
+from .explain import limiting_contaminants
 
 
 @dataclass(frozen=True)
@@ -82,8 +83,21 @@ class RetrofitPlan:
 
     @property
     def regeneration(self) -> pd.DataFrame:
-        """Per regenerator: ``flow`` treated, ``to_reuse`` (to users and regenerators), ``to_discharge``."""
+        """Per regenerator: ``flow`` treated, ``recycled`` (back to units that feed it, directly or through
+        others), ``reused`` (to other units and regenerators), ``to_discharge``
+        (:func:`cascade.explain.regeneration_destinations`)."""
         return self._tables["regeneration"].copy()
+
+    @property
+    def limits(self) -> pd.DataFrame:
+        """Every concentration limit and capacity of the units that carry water: ``value``, ``limit``, ``use``,
+        ``binding`` (:func:`cascade.explain.limits_table`; capacities in the plant's flow unit)."""
+        return self._tables["limits"].copy()
+
+    @property
+    def limiting(self) -> pd.Series:
+        """Per unit with inlet limits, the contaminant whose limit is most used: the one to treat or relax first."""
+        return limiting_contaminants(self._tables["limits"])
 
     @property
     def inlet_quality(self) -> pd.DataFrame:
@@ -119,6 +133,8 @@ class RetrofitPlan:
                 for a, b, f, n in flows[["from", "to", "flow", "new_pipe"]].itertuples(index=False)
             ],
             "pipes": self._tables["pipes"].to_dict(orient="records"),
+            "regeneration": self._tables["regeneration"].reset_index().to_dict(orient="records"),
+            "limits": self._tables["limits"].to_dict(orient="records"),
             "baseline": dict(self.baseline),
             "savings": dict(self.savings),
             "kpis": dict(self.kpis),
@@ -165,9 +181,16 @@ class RetrofitPlan:
         regen = self._tables["regeneration"]
         for name, row in regen.iterrows():
             lines.append(
-                f"Regenerator {name}: {row['flow']:.4g} {u} treated, {row['to_reuse']:.4g} reused, "
-                f"{row['to_discharge']:.4g} discharged"
+                f"Regenerator {name}: {row['flow']:.4g} {u} treated: {row['recycled']:.4g} recycled to its own "
+                f"feeders, {row['reused']:.4g} reused elsewhere, {row['to_discharge']:.4g} discharged"
             )
+        limits = self._tables["limits"]
+        binding = limits[limits["binding"]]
+        if len(binding):
+            lines.append("Binding limits:")
+            for row in binding.itertuples(index=False):
+                what = f"{row.where} {row.contaminant}" if row.contaminant else "capacity"
+                lines.append(f"  {row.unit}: {what} at its limit {row.limit:.4g}")
         lines.append("")
         lines.append("Flows:")
         flows = self._tables["flows"]
