@@ -137,3 +137,24 @@ def test_regeneration_reuse_never_returns_water_to_its_feeders():
     loop.update({("R", "OP"): 5.0, ("OP", "R"): 1000 / 105 + 5.0})
     result = cascade.check_flows(graph, loop)
     assert not result.passed and "regeneration recycle (recycle: false)" in set(result.violations["rule"])
+
+
+def _relaxed(plant: Plant, factor: float) -> Plant:
+    """Every sink limit raised by ``factor`` (and by 1 ppm, so zero limits move too)."""
+    data = plant.to_dict()
+    for sink in data.get("sinks", []):
+        sink["max"] = {c: v * factor + 1 for c, v in sink.get("max", {}).items()}
+    return cascade.read_plant(data)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(bilinear_plants(), st.sampled_from([1.2, 2.0]))
+def test_relaxing_a_limit_never_worsens_the_proven_bound(plant, factor):
+    note(plant.to_yaml())
+    plant = _with_regenerator(plant, 0.9)
+    strict = cascade.optimize(plant, tie_break=False, time_limit=30)
+    loose = cascade.optimize(_relaxed(plant, factor), tie_break=False, time_limit=30)
+    assert strict.check.passed and loose.check.passed
+    assert loose.bound <= strict.objective * (1 + 1e-6) + 1e-6
+    if strict.status == loose.status == "optimal":
+        assert loose.objective <= strict.objective * (1 + 2 * TOLERANCE) + 1e-6

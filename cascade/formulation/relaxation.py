@@ -208,10 +208,54 @@ def _add_piecewise_mccormick(m: pyo.ConcreteModel, data: ModelData, breakpoints:
                 total += u * m.conc_part[i, c, s] - u * a * m.segment[i, c, s]
         return m.mass[i, j, c] >= total if under else m.mass[i, j, c] <= total
 
+    _add_node_envelopes(m, data, breakpoints, split, parts, point)
     m.pmc_under_low = pyo.Constraint(split_edges, rule=lambda m, i, j, c: envelope(i, j, c, True, True))
     m.pmc_under_high = pyo.Constraint(split_edges, rule=lambda m, i, j, c: envelope(i, j, c, False, True))
     m.pmc_over_high = pyo.Constraint(split_edges, rule=lambda m, i, j, c: envelope(i, j, c, False, False))
     m.pmc_over_low = pyo.Constraint(split_edges, rule=lambda m, i, j, c: envelope(i, j, c, True, False))
+
+
+def _add_node_envelopes(m, data: ModelData, breakpoints: Breakpoints, split, parts, point) -> None:
+    """The same envelopes for the outlet's total contaminant flow ``sum_out w = x F`` with the node's bound.
+
+    Summing the pipe envelopes gives these with ``sum_e U_e`` in place of the node's own throughput
+    bound ``U_n``, which is never larger; so they cut off more of the relaxation at no risk.
+    """
+    nodes = list(m.conc)
+    u = {n: data.throughput_bound[n] for n, _ in nodes}
+
+    def total_mass(n: str, c: str):
+        return sum(m.mass[n, j, c] for _, j in data.out_edges[n])
+
+    def total_flow(n: str, c: str, s: int | None = None):
+        if s is None:
+            return sum(m.flow[e] for e in data.out_edges[n])
+        return sum(m.flow_part[n, j, c, s] for _, j in data.out_edges[n])
+
+    def envelope(n: str, c: str, low_side: bool, under: bool):
+        if not data.out_edges[n]:
+            return pyo.Constraint.Skip
+        if (n, c) not in split:
+            a = point(n, c, 0 if low_side else -1)
+            total = a * total_flow(n, c) + (u[n] * (m.conc[n, c] - a) if low_side != under else 0)
+        else:
+            total = 0
+            for s in parts(n, c):
+                a = point(n, c, s if low_side else s + 1)
+                total += a * total_flow(n, c, s)
+                if low_side != under:
+                    total += u[n] * m.conc_part[n, c, s] - u[n] * a * m.segment[n, c, s]
+        return total_mass(n, c) >= total if under else total_mass(n, c) <= total
+
+    m.node_under_low = pyo.Constraint(nodes, rule=lambda m, n, c: envelope(n, c, True, True))
+    m.node_under_high = pyo.Constraint(nodes, rule=lambda m, n, c: envelope(n, c, False, True))
+    m.node_over_high = pyo.Constraint(nodes, rule=lambda m, n, c: envelope(n, c, False, False))
+    m.node_over_low = pyo.Constraint(nodes, rule=lambda m, n, c: envelope(n, c, True, False))
+    m.node_flow_part_on = pyo.Constraint(
+        [(n, c, s) for (n, c) in split for s in parts(n, c)],
+        rule=lambda m, n, c, s: total_flow(n, c, s) <= u[n] * m.segment[n, c, s] if data.out_edges[n]
+        else pyo.Constraint.Skip,
+    )
 
 
 __all__ = ["build_relaxation", "initial_breakpoints", "Breakpoints"]
