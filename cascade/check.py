@@ -5,13 +5,14 @@ superstructure's node attributes) and a set of pipe flows it recomputes every no
 outlet concentration and verifies every balance and limit:
 
 * flows are non-negative and only on pipes the superstructure allows;
-* sinks receive, and sources send, exactly their flow; operations and regenerators conserve water;
+* sinks receive, and sources send, exactly their flow; operations and regenerators conserve water
+  (less an operation's ``water_loss``);
 * supply, operation and regenerator capacities; the minimum flow on every used pipe; required pipes;
 * a regenerator with ``recycle: false`` lies on no cycle of pipes that carry water;
 * inlet limits of sinks and operations, outlet limits of operations, discharge limits.
 
 Concentrations are recomputed physically: an operation's outlet is
-``(sum f_i C_i + 1000 L) / F`` (a linear system, because operations and regenerators may form
+``(sum f_i C_i + 1000 L) / (F - F_loss)`` (a linear system, because operations and regenerators may form
 cycles); a regenerator with a fixed outlet delivers ``min(inlet, outlet)`` for each
 contaminant (it never makes water dirtier), found by repeating the solve until no regenerator
 changes mode; a regenerator with a removal ratio ``r`` delivers ``(1 - r)`` times its inlet, and
@@ -172,7 +173,10 @@ def _mix(incoming, total, fixed: Mapping[str, float], x: np.ndarray, position: d
 
 
 def _solve_units(graph, units, position, incoming, inflow, fixed, c, passing) -> np.ndarray:
-    """Solve F_u x_u - k_u sum_{var i} f_iu x_i = k_u sum_{fixed i} f_iu C_i + 1000 L_u (or x_r = spec).
+    """Solve Fout_u x_u - k_u sum_{var i} f_iu x_i = k_u sum_{fixed i} f_iu C_i + 1000 L_u (or x_r = spec).
+
+    ``Fout_u`` is the inflow less an operation's ``water_loss``: the contaminant leaves with the water
+    that leaves.
 
     ``k_u`` is 1 except for a regenerator that removes a fraction ``r`` of the contaminant: ``1 - r``.
     """
@@ -185,7 +189,7 @@ def _solve_units(graph, units, position, incoming, inflow, fixed, c, passing) ->
             a[row, row] = 1.0
             b[row] = d["outlet"][c]
             continue
-        a[row, row] += inflow[u]
+        a[row, row] += inflow[u] - d.get("water_loss", 0.0)  # the water that leaves carries the mass
         kept = 1.0 - d.get("removal", {}).get(c, 0.0)  # a regenerator removing a fraction of c
         for i, f in incoming[u]:
             if i in position:
@@ -265,7 +269,7 @@ def check_flows(
         elif kind == "source":
             v.equal("source supply", n, outflow[n], d["flow"])
         elif kind in ("operation", "regenerator"):
-            v.equal("unit balance", n, outflow[n], inflow[n])
+            v.equal("unit balance", n, outflow[n], inflow[n] - d.get("water_loss", 0.0))
         if "max_flow" in d:
             v.limit("capacity", n, outflow[n] if kind == "supply" else inflow[n], d["max_flow"])
     for r in _regeneration_recycles(graph, flows):

@@ -33,7 +33,7 @@ CONNECTION_KEYS = ("forbidden", "required", "existing", "min_flow", "pipe_cost")
 UNIT_KEYS = ("flow", "concentration", "load", "money")
 
 # Which unit family scales each field of the plant file ('' = not scaled).
-_FIELD_UNIT = {"flow": "flow", "max_flow": "flow", "load": "load"}
+_FIELD_UNIT = {"flow": "flow", "max_flow": "flow", "water_loss": "flow", "load": "load"}
 _CONC_FIELDS = ("quality", "max", "max_inlet", "max_outlet", "outlet")
 
 

@@ -296,14 +296,17 @@ def baseline_flows(plant: Plant, graph: nx.DiGraph) -> tuple[str, dict[tuple[str
             needs = [(w, _operation_need(d, wd["quality"])) for w, wd in options]
             w, need = next(((w, f) for w, f in needs if f <= left[w]), needs[0])
             take(w, n, need)
-            flows[n, drain] = need
+            flows[n, drain] = need - d["water_loss"]
     return "no reuse", flows
 
 
 def _operation_need(d: dict, quality: dict[str, float]) -> float:
-    """Flow an operation needs on water of ``quality``: its limiting contaminant at the outlet maximum."""
+    """Inflow an operation needs on water of ``quality``: its limiting contaminant at the outlet maximum.
+
+    ``F (Cout - C) = 1000 L + Cout F_loss`` for each contaminant; the largest ``F`` is needed.
+    """
     return max(
-        (LOAD_TO_PPM * load / (d["max_out"][c] - quality[c])
+        ((LOAD_TO_PPM * load + d["max_out"][c] * d["water_loss"]) / (d["max_out"][c] - quality[c])
          for c, load in d["load"].items() if load > 0 and d["max_out"][c] > quality[c]),
         default=0.0,
     )

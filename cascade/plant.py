@@ -95,6 +95,8 @@ SCHEMA: dict[str, tuple[Field, ...]] = {
         Field("max_outlet", "conc", "ppm", NAN, doc="maximum outlet concentration (NaN: no limit)"),
         Field("max_flow", "float", "t/h", NAN, doc="throughput cap (NaN: none)"),
         Field("local_recycle", "bool", "", False, doc="outlet may return to the unit's own inlet"),
+        Field("water_loss", "float", "t/h", 0.0, doc="water lost through the unit (evaporation, product); "
+              "negative: water gained"),
     ),
     "regenerators": (
         Field("outlet", "conc", "ppm", NAN, doc="fixed outlet concentration (NaN: not specified)"),
@@ -249,6 +251,7 @@ class Plant:
         *,
         max_flow: float | None = None,
         local_recycle: bool = False,
+        water_loss: float = 0.0,
     ) -> Plant:
         """Add a fixed-load (mass-transfer) operation: loads in kg/h, limits in ppm."""
         return self._add(
@@ -259,6 +262,7 @@ class Plant:
             max_outlet=max_outlet,
             max_flow=max_flow,
             local_recycle=local_recycle,
+            water_loss=water_loss,
         )
 
     def add_regenerator(

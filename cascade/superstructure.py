@@ -22,6 +22,7 @@ key                 meaning
 ``cost_per_t``      regenerator: money per t treated
 ``recycle``         regenerator: may feed the units that feed it
 ``local_recycle``   operation: may feed its own inlet
+``water_loss``      operation: t/h lost between inlet and outlet (negative: gained)
 ``unit``            process unit of a sink or source (absent: none)
 ==================  =========================================================================
 
@@ -87,6 +88,7 @@ def _node_attributes(kind: str, row, contaminants: list[str]) -> dict:
             max_in=_given(row, "max_inlet", contaminants),
             max_out=_given(row, "max_outlet", contaminants),
             local_recycle=bool(row["local_recycle"]),
+            water_loss=float(row["water_loss"]),
         )
     elif kind == "regenerator":
         attrs.update(

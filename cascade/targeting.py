@@ -5,11 +5,12 @@
 
 * a fixed-flow sink ``j`` is a demand ``D_j`` at its limit ``C_j`` (no limit: it only needs water);
 * a fixed-flow source ``i`` is a supply ``F_i`` at its quality ``c_i``;
-* a fixed-load operation enters with its limiting data (Wang & Smith 1994): a demand at its inlet
-  limit and a source at its outlet limit, both of ``F_o = 1000 L_o / (C^{out}_o - C^{in}_o)`` t/h.
-  With a throughput cap ``F^{max}_o < F_o`` the operation runs at ``F^{max}_o`` with the inlet
-  limit lowered to ``C^{out}_o - 1000 L_o / F^{max}_o`` (the outlet stays at its maximum, and the
-  largest allowed flow needs the least clean water at every level);
+* a fixed-load operation enters with its limiting data (Wang & Smith 1994): a demand of
+  ``F_o = (1000 L_o + C^{out}_o F^{loss}_o) / (C^{out}_o - C^{in}_o)`` t/h at its inlet limit and a
+  source of ``F_o - F^{loss}_o`` at its outlet limit (``F^{loss}``: the water it loses, 0 by
+  default). With a throughput cap ``F^{max}_o < F_o`` the operation runs at ``F^{max}_o`` with the
+  inlet limit lowered to ``C^{out}_o - (1000 L_o + C^{out}_o F^{loss}_o) / F^{max}_o`` (the outlet
+  stays at its maximum, and the largest allowed flow needs the least clean water at every level);
 * the fresh water ``F_w`` enters at the quality ``c_w`` of the cleanest supply.
 
 For a threshold ``L`` the streams below it must bring at least the contaminant "room" the
@@ -33,8 +34,8 @@ The minimum fresh water is therefore
         \\max_{L > c_w} \\frac{-m_0(L)}{L - c_w}\\Big)
 
 with ``m_0`` the cascade without fresh water; the wastewater is ``F_w + sum_i F_i - sum_j D_j``
-(operations conserve water). The pinch is every level ``L > c_w`` where the cascade with
-``F_w^{min}`` carries no room, ``m(L) = 0``.
+(streams of operations included, so their water losses count). The pinch is every level
+``L > c_w`` where the cascade with ``F_w^{min}`` carries no room, ``m(L) = 0``.
 
 The target ignores the superstructure's restrictions (forbidden and required pipes, sink/source
 pairs of one unit, the minimum pipe flow, discharge limits); where a plant has any of them the
@@ -286,21 +287,22 @@ def _streams(plant: Plant, c: str) -> list[Stream]:
     for unit_id, row in plant.sources.iterrows():
         streams.append(Stream(unit_id, "source", row["flow"], float(row[f"quality:{c}"])))
     for unit_id, row in plant.operations.iterrows():
-        load = LOAD_TO_PPM * float(row[f"load:{c}"])
         c_in, c_out = float(row[f"max_inlet:{c}"]), float(row[f"max_outlet:{c}"])
-        if load <= 0:
+        loss = float(row["water_loss"])
+        mass = LOAD_TO_PPM * float(row[f"load:{c}"]) + c_out * loss  # F (Cout - Cin) = 1000 L + Cout F_loss
+        if row[f"load:{c}"] <= 0:
             continue  # validation refuses an operation that picks up nothing
-        flow = load / (c_out - c_in) if c_out > c_in else math.inf
+        flow = mass / (c_out - c_in) if c_out > c_in else math.inf
         cap = row["max_flow"]
         if not is_missing(cap) and cap < flow:
-            flow, c_in = float(cap), c_out - load / float(cap)
+            flow, c_in = float(cap), c_out - mass / float(cap)
         if not math.isfinite(flow):
             raise UnsupportedFeatureError(
                 f"operation '{unit_id}' has max_inlet = max_outlet = {c_out:g} ppm and no max_flow, so its "
                 "limiting flow is unbounded; give a max_flow or a lower max_inlet"
             )
         streams.append(Stream(unit_id, "operation inlet", -flow, c_in))
-        streams.append(Stream(unit_id, "operation outlet", flow, c_out))
+        streams.append(Stream(unit_id, "operation outlet", flow - loss, c_out))
     return streams
 
 

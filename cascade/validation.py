@@ -246,7 +246,7 @@ def _check_values(plant: Plant, out: _Collector) -> None:
                             f"{where}: '{fld.name}' is {value}; give a finite number "
                             f"({fld.doc}; leave it out for the default)",
                         )
-                    elif value < 0:
+                    elif value < 0 and fld.name != "water_loss":  # a negative loss is a gain
                         out.error(
                             "negative", record.id,
                             f"{where}: '{fld.name}' is {_show(plant, value, fld.unit)}; it must be 0 or more "

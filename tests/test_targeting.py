@@ -94,6 +94,20 @@ def test_operation_throughput_cap_can_move_the_target():
         assert cascade.target(p).freshwater == pytest.approx(cascade.optimize(p, "freshwater").freshwater)
 
 
+def test_water_lost_or_gained_through_an_operation():
+    # F (100 - 0) = 1000 * 1 + 100 * loss: a 2 t/h loss needs 12 t/h in and gives 10 out; a gain, 8 in and 10 out.
+    for loss, inflow in ((2, 12.0), (-2, 8.0)):
+        plant = Plant("loss", ["C"]).add_freshwater("FW").add_operation(
+            "OP", {"C": 1}, {"C": 0}, {"C": 100}, water_loss=loss
+        )
+        result = cascade.target(plant)
+        assert result.freshwater == pytest.approx(inflow) and result.wastewater == pytest.approx(10.0)
+        plan = cascade.optimize(plant)
+        assert plan.freshwater == pytest.approx(inflow) and plan.wastewater == pytest.approx(10.0)
+        assert plan.check.passed and plan.outlet_quality.loc["OP", "C"] == pytest.approx(100.0)
+        assert plan.baseline["freshwater"] == pytest.approx(inflow) and plan.baseline["wastewater"] == pytest.approx(10)
+
+
 def test_restrictions_make_the_target_a_lower_bound():
     plant = cascade.examples.polley().forbid("S3", "D4")
     result = cascade.target(plant)
@@ -167,9 +181,10 @@ def single_contaminant_plants(draw) -> Plant:
         c_out = c_in + draw(st.integers(10, 500))
         load = draw(st.integers(1, 20))
         cap = draw(st.one_of(st.none(), st.integers(5, 200)))
-        if cap is not None and c_out - 1000 * load / cap < fresh:
+        loss = draw(st.sampled_from([0, 0, 1, -1]))
+        if cap is not None and c_out - (1000 * load + c_out * loss) / cap < fresh:
             cap = None  # a cap no water could meet makes the plant infeasible; tested by hand above
-        plant.add_operation(f"OP{o}", {"C": load}, {"C": c_in}, {"C": c_out}, max_flow=cap)
+        plant.add_operation(f"OP{o}", {"C": load}, {"C": c_in}, {"C": c_out}, max_flow=cap, water_loss=loss)
     return plant
 
 

@@ -9,12 +9,13 @@ out of node ``n``:
 
     \\sum_{(s,j) \\in out(s)} f_{sj} = F_s                 \\quad \\text{source supply, every source } s
 
-    \\sum_{in(u)} f = \\sum_{out(u)} f                     \\quad \\text{unit balance, operations and regenerators } u
+    \\sum_{in(u)} f - \\sum_{out(u)} f = F^{loss}_u        \\quad \\text{unit balance, operations and regenerators } u
 
     \\sum_{out(w)} f \\le F^{max}_w                        \\quad \\text{supply cap, supplies with a cap}
 
     \\sum_{in(u)} f \\le F^{max}_u                         \\quad \\text{throughput cap, operations and regenerators}
 
+``F^{loss}`` is an operation's ``water_loss`` (negative: water gained), 0 for a regenerator.
 Throughput caps use the derived bounds of :mod:`cascade.formulation.data` where the plant gives
 none (an operation's load-derived bound, a regenerator's process-water bound).
 """
@@ -58,7 +59,8 @@ def add_balances(m: pyo.ConcreteModel, data: ModelData) -> None:
     m.sink_demand = pyo.Constraint(sinks, rule=lambda m, k: relation(inflow(m, data, k), "==", g.nodes[k]["flow"]))
     m.source_supply = pyo.Constraint(sources, rule=lambda m, s: relation(outflow(m, data, s), "==", g.nodes[s]["flow"]))
     m.unit_balance = pyo.Constraint(
-        units, rule=lambda m, u: relation(inflow(m, data, u) - outflow(m, data, u), "==", 0)
+        units,
+        rule=lambda m, u: relation(inflow(m, data, u) - outflow(m, data, u), "==", g.nodes[u].get("water_loss", 0.0)),
     )
     m.supply_cap = pyo.Constraint(
         capped_supplies, rule=lambda m, w: relation(outflow(m, data, w), "<=", g.nodes[w]["max_flow"])

@@ -68,7 +68,8 @@ class ModelData:
     out_conc : dict of (str, str) -> float
         Fixed outlet concentration ``C[i, c]`` of every node that can feed another.
     throughput_bound : dict of str -> float
-        Upper bound on the flow through each node (inflow for heads, outflow for tails).
+        Upper bound on the flow through each node (inflow for heads, outflow for tails; an
+        operation's inflow, see :meth:`outflow_bound` for its outflow).
     arc_bound : dict of (str, str) -> float
         Upper bound on each arc's flow, also its big-M.
     guessed : frozenset of (str, str)
@@ -85,6 +86,10 @@ class ModelData:
     throughput_bound: dict[str, float]
     arc_bound: dict[tuple[str, str], float]
     guessed: frozenset[tuple[str, str]] = frozenset()
+
+    def outflow_bound(self, node: str) -> float:
+        """Upper bound on the flow leaving ``node``: its throughput bound plus any water it gains."""
+        return self.throughput_bound[node] + max(0.0, -self.graph.nodes[node].get("water_loss", 0.0))
 
     def nodes(self, kind: str) -> list[str]:
         """Node ids of one kind, in graph order."""
@@ -301,13 +306,14 @@ def build_data(graph: nx.DiGraph, outlet: Mapping[tuple[str, str], float] | None
     conc = outlet_concentrations(graph, guessed)
     highest = outlet_upper_bounds(graph)
     kinds = nx.get_node_attributes(graph, "kind")
+    gain = {n: max(0.0, -d.get("water_loss", 0.0)) for n, d in graph.nodes(data=True)}
     bound: dict[str, float] = {}
     for n, d in graph.nodes(data=True):
         if d["kind"] in ("sink", "source"):
             bound[n] = d["flow"]
         elif d["kind"] == "operation":
             bound[n] = _operation_bound(n, d, in_edges[n], highest)
-    process_water = sum(v for n, v in bound.items())
+    process_water = sum(v + gain[n] for n, v in bound.items())
     for n, d in graph.nodes(data=True):
         if d["kind"] == "regenerator":
             bound[n] = d.get("max_flow", process_water)
@@ -317,13 +323,16 @@ def build_data(graph: nx.DiGraph, outlet: Mapping[tuple[str, str], float] | None
             bound[n] = min(d.get("max_flow", math.inf), feedable)
     for n, d in graph.nodes(data=True):
         if d["kind"] == "discharge":
-            bound[n] = sum(bound[i] for i, _ in in_edges[n])
-    arc_bound = {(i, j): min(bound[i], bound[j]) for i, j in edges}
+            bound[n] = sum(bound[i] + gain[i] for i, _ in in_edges[n])
+    arc_bound = {(i, j): min(bound[i] + gain[i], bound[j]) for i, j in edges}
     return ModelData(graph, contaminants, edges, in_edges, out_edges, conc, bound, arc_bound, frozenset(guessed))
 
 
 def _operation_bound(node: str, d: dict, in_edges: list[tuple[str, str]], highest: dict) -> float:
-    """Largest flow an operation takes: ``max_c 1000 L_c / (Cout_c - Cin^max_c)``, or its ``max_flow``.
+    """Largest inflow of an operation: ``max_c (1000 L_c + Cout_c F^loss) / (Cout_c - Cin^max_c)``, or ``max_flow``.
+
+    With ``F^loss`` the water it loses, the outlet of ``c`` at its maximum needs an inflow
+    ``F (Cout_c - Cin_c) = 1000 L_c + Cout_c F^loss``.
 
     With contaminant ``c`` at its outlet maximum the flow is ``1000 L_c / (Cout_c - Cin_c)``, which
     grows with the inlet concentration ``Cin_c``; that is no higher than the inlet limit, nor than
@@ -339,7 +348,8 @@ def _operation_bound(node: str, d: dict, in_edges: list[tuple[str, str]], highes
         dirtiest = max((highest[i, c] for i, _ in in_edges), default=-math.inf)
         inlet = min(d["max_in"].get(c, math.inf), dirtiest)
         margin = d["max_out"][c] - inlet
-        largest = max(largest, LOAD_TO_PPM * load / margin if margin > 0 else math.inf)
+        needed = LOAD_TO_PPM * load + d["max_out"][c] * d["water_loss"]
+        largest = max(largest, needed / margin if margin > 0 else math.inf)
     cap = min(cap, largest)
     if not math.isfinite(cap):
         raise PlantDataError(

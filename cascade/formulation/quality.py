@@ -11,7 +11,7 @@ With ``C[i, c]`` the fixed outlet concentration of node ``i`` (ppm; see
     \sum_{in(o)} f_{io} C_{ic} \le C^{in,max}_{oc} \sum_{in(o)} f_{io}
         \quad \text{operation inlet quality}
 
-    \sum_{in(o)} f_{io} C_{ic} + 1000\,L_{oc} = C^{out,max}_{oc} \sum_{in(o)} f_{io}
+    \sum_{in(o)} f_{io} C_{ic} + 1000\,L_{oc} = C^{out,max}_{oc} \Big(\sum_{in(o)} f_{io} - F^{loss}_o\Big)
         \quad \text{operation mass balance (outlet at its maximum)}
 
     \sum_{in(d)} f_{id} (C_{ic} - C^{max}_{dc}) \le 0
@@ -23,7 +23,7 @@ restriction "real outlet at most the guess", for every contaminant, loaded or no
 
 .. math::
 
-    \sum_{in(o)} f_{io} (C_{ic} - C^g_{oc}) + 1000\,L_{oc} \le 0
+    \sum_{in(o)} f_{io} (C_{ic} - C^g_{oc}) + 1000\,L_{oc} + C^g_{oc} F^{loss}_o \le 0
 
 and a regenerator that removes a fraction ``r_c`` of ``c`` (``r_c = 0``: it passes ``c``
 through) gets, for its guessed outlet,
@@ -33,7 +33,9 @@ through) gets, for its guessed outlet,
     \sum_{in(r)} f_{ir} \big((1 - r_c)\, C_{ic} - C^g_{rc}\big) \le 0
         \quad \text{regenerator outlet}
 
-The factor 1000 turns kg/h over t/h into ppm (:data:`cascade.units.LOAD_TO_PPM`). The
+``F^{loss}_o`` is the water the operation loses (``water_loss``; negative when it gains water):
+the contaminant stays in the water that leaves. The factor 1000 turns kg/h over t/h into ppm
+(:data:`cascade.units.LOAD_TO_PPM`). The
 inequalities are written as sums of ``f * (C - limit)`` so every coefficient is a difference of
 concentrations and terms with equal concentrations vanish.
 '''
@@ -57,7 +59,7 @@ def _excess(m: pyo.ConcreteModel, data: ModelData, node: str, c: str, limit: flo
 
 
 def _mass_balance(expr, load_ppm: float, guessed: bool):
-    """``expr + 1000 L == 0``, or ``<= 0`` for a guessed outlet (an operation without inflow was refused)."""
+    """``expr + rhs == 0``, or ``<= 0`` for a guessed outlet (an operation without inflow was refused)."""
     return relation(expr, "<=" if guessed else "==", -load_ppm)
 
 
@@ -84,7 +86,9 @@ def add_quality(m: pyo.ConcreteModel, data: ModelData) -> None:
     m.operation_mass_balance = pyo.Constraint(
         balanced,
         rule=lambda m, o, c: _mass_balance(
-            _excess(m, data, o, c, data.out_conc[o, c]), LOAD_TO_PPM * g.nodes[o]["load"][c], (o, c) in data.guessed
+            _excess(m, data, o, c, data.out_conc[o, c]),
+            LOAD_TO_PPM * g.nodes[o]["load"][c] + data.out_conc[o, c] * g.nodes[o]["water_loss"],
+            (o, c) in data.guessed,
         ),
     )
     treated = [

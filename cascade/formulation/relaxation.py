@@ -222,7 +222,7 @@ def _add_node_envelopes(m, data: ModelData, breakpoints: Breakpoints, split, par
     bound ``U_n``, which is never larger; so they cut off more of the relaxation at no risk.
     """
     nodes = list(m.conc)
-    u = {n: data.throughput_bound[n] for n, _ in nodes}
+    u = {n: data.outflow_bound(n) for n, _ in nodes}
 
     def total_mass(n: str, c: str):
         return sum(m.mass[n, j, c] for _, j in data.out_edges[n])
