@@ -44,6 +44,7 @@ FULL = {
             "max_outlet": {"COD": 500, "SS": 200},
             "max_flow": 30,
             "local_recycle": True,
+            "water_loss": 0.5,
         }
     ],
     "regenerators": [
@@ -126,7 +127,7 @@ CHANGES = [
     ("name",), ("description",), ("hours_per_year",), ("objective",), ("units", "money"),
     ("freshwater", 0, "price"), ("freshwater", 1, "max_flow"), ("freshwater", 1, "kind"),
     ("sinks", 1, "flow"), ("sinks", 0, "unit"), ("sources", 0, "quality", "SS"),
-    ("operations", 0, "local_recycle"), ("operations", 0, "max_outlet", "COD"),
+    ("operations", 0, "local_recycle"), ("operations", 0, "max_outlet", "COD"), ("operations", 0, "water_loss"),
     ("regenerators", 0, "removal", "COD"), ("regenerators", 0, "recycle"), ("regenerators", 0, "cost", "per_t"),
     ("discharges", 1, "price"), ("connections", "existing", 1, 2), ("connections", "min_flow"),
     ("connections", "pipe_cost", "fixed"), ("connections", "forbidden", 0, 1),
@@ -175,7 +176,7 @@ def test_the_builder_gives_the_same_plant_as_the_file(full):
         .add_source("boiler_blowdown", 2, {"COD": 20, "SS": 40}, unit="boiler")
         .add_operation(
             "bottle_wash", {"COD": 1.2, "SS": 0.4}, {"COD": 20, "SS": 10}, {"COD": 500, "SS": 200},
-            max_flow=30, local_recycle=True,
+            max_flow=30, local_recycle=True, water_loss=0.5,
         )
         .add_regenerator("uf", outlet={"SS": 2}, removal={"COD": 0.6}, max_flow=15, recycle=False,
                          cost_fixed=120000, cost_per_t=1.8)
