@@ -41,6 +41,9 @@ from .formulation.data import outlet_upper_bounds, variable_outlets
 from .formulation.relaxation import build_relaxation, initial_breakpoints
 from .solve import HighsSolver, SolveResult
 
+#: Capacities tried for regenerators without max_flow, in multiples of the process water: the next
+#: when the relaxation is infeasible or the best plan runs a regenerator at its capacity.
+REGENERATION_SCALES = (1.0, 10.0, 100.0)
 #: Default relative gap at which the loop stops (0.1 %).
 TOLERANCE = 1e-3
 #: Flows below this (t/h) do not count as carrying water when refining partitions.
@@ -68,6 +71,12 @@ class BilinearOutcome:
         partition segments), ``seconds`` (since the start).
     guess : dict
         The outlet guesses of the best plan's restriction.
+    regenerator_bound : float or None
+        The capacity (t/h) imposed on regenerators without ``max_flow`` in the last bracket, None
+        when every regenerator has one. The lower bound holds for plans within it.
+    bound_binds : bool
+        True when the best plan still runs such a regenerator at that capacity: a plan with more
+        regeneration might be better than the bound says.
     """
 
     model: pyo.ConcreteModel | None
@@ -75,6 +84,8 @@ class BilinearOutcome:
     result: SolveResult
     iterations: list[dict[str, Any]] = field(default_factory=list)
     guess: dict[tuple[str, str], float] = field(default_factory=dict)
+    regenerator_bound: float | None = None
+    bound_binds: bool = False
 
 
 def solve_bilinear(
@@ -119,53 +130,94 @@ def solve_bilinear(
 
     high = outlet_upper_bounds(graph)
     variable = variable_outlets(graph)
+    unbounded = [r for r, d in graph.nodes(data=True) if d["kind"] == "regenerator" and "max_flow" not in d]
     best = _Best()
-    _try_restriction(graph, objective, {v: high[v] for v in variable}, best, options, remaining())
-
-    breakpoints = initial_breakpoints(graph)
-    lower = -math.inf
     iterations: list[dict[str, Any]] = []
-    relaxed_status = "optimal"
-    for k in range(1, max_iterations + 1):
-        left = remaining()
-        if left is not None and left <= 0:
-            break
-        relaxation = build_relaxation(graph, objective, breakpoints)
-        relaxed = HighsSolver(time_limit=left, **options).solve(relaxation)
-        if relaxed.status == "infeasible":
-            if best.model is None:
-                return BilinearOutcome(None, None, _result("infeasible", None, None, start), iterations)
-            raise SolverError("the relaxation is infeasible but a plan was found: the relaxation is wrong")
-        if relaxed.bound is not None and math.isfinite(relaxed.bound):
-            lower = max(lower, relaxed.bound)
-        relaxed_status = relaxed.status
-        if relaxed.has_solution:
-            flows = {e: pyo.value(relaxation.flow[e]) for e in relaxation.data.edges}
-            recomputed = node_concentrations(graph, {e: f for e, f in flows.items() if f > ACTIVE_FLOW})[1]
-            for guess in _guesses(variable, high, relaxation, recomputed):
-                _try_restriction(graph, objective, guess, best, options, remaining())
-            _refine(breakpoints, relaxation, variable, flows)
-        gap = _gap(best.objective, lower)
-        iterations.append({
-            "iteration": k,
-            "lower": lower,
-            "upper": best.objective,
-            "gap": gap,
-            "segments": sum(len(b) - 1 for b in breakpoints.values()),
-            "seconds": time.perf_counter() - start,
-        })
-        if gap is not None and gap <= tolerance:
-            break
-        if not relaxed.has_solution:
-            break  # the relaxation stopped at the time limit without a point to refine at
-
+    for scale in REGENERATION_SCALES if unbounded else REGENERATION_SCALES[:1]:
+        bracket = _Bracket(graph, objective, scale, variable, high, best, iterations, options, remaining, start)
+        bracket.run(tolerance, max_iterations)
+        binds = best.model is not None and _binds(best.model, unbounded)
+        if bracket.infeasible or binds:
+            continue  # the regenerators' capacity may be what stops a better plan: raise it
+        break
+    if bracket.infeasible and best.model is None:
+        return BilinearOutcome(None, None, _result("infeasible", None, None, start), iterations)
+    lower = bracket.lower
     if best.model is None:
         status = "error"
     else:
         gap = _gap(best.objective, lower)
-        status = "optimal" if gap is not None and gap <= tolerance and relaxed_status == "optimal" else "feasible"
+        proven = gap is not None and gap <= tolerance and bracket.relaxed_status == "optimal"
+        status = "optimal" if proven else "feasible"
     result = _result(status, best.objective, lower if math.isfinite(lower) else None, start, best.size)
-    return BilinearOutcome(best.model, best.solver, result, iterations, best.guess)
+    bound = bracket.regenerator_bound if unbounded else None
+    return BilinearOutcome(best.model, best.solver, result, iterations, best.guess, bound, binds)
+
+
+class _Bracket:
+    """One run of the relaxation-restriction loop at one regenerator capacity scale."""
+
+    def __init__(self, graph, objective, scale, variable, high, best, iterations, options, remaining, start):
+        self.graph, self.objective, self.scale = graph, objective, scale
+        self.variable, self.high, self.best, self.iterations = variable, high, best, iterations
+        self.options, self.remaining, self.start = options, remaining, start
+        self.lower = -math.inf
+        self.relaxed_status = "optimal"
+        self.infeasible = False
+        self.regenerator_bound = math.inf
+
+    def restrict(self, guess: dict) -> None:
+        _try_restriction(self.graph, self.objective, guess, self.best, self.options, self.remaining(), self.scale)
+
+    def run(self, tolerance: float, max_iterations: int) -> None:
+        graph, variable = self.graph, self.variable
+        self.restrict({v: self.high[v] for v in variable})
+        breakpoints = initial_breakpoints(graph)
+        for _ in range(max_iterations):
+            left = self.remaining()
+            if left is not None and left <= 0:
+                return
+            relaxation = build_relaxation(graph, self.objective, breakpoints, regeneration_scale=self.scale)
+            self.regenerator_bound = relaxation.data.regenerator_bound
+            relaxed = HighsSolver(time_limit=left, **self.options).solve(relaxation)
+            if relaxed.status == "infeasible":
+                self.infeasible = True
+                if self.best.model is not None:  # a plan at this or a smaller capacity is in the relaxation
+                    raise SolverError("the relaxation is infeasible but a plan was found: the relaxation is wrong")
+                return
+            if relaxed.bound is not None and math.isfinite(relaxed.bound):
+                self.lower = max(self.lower, relaxed.bound)
+            self.relaxed_status = relaxed.status
+            if relaxed.has_solution:
+                flows = {e: pyo.value(relaxation.flow[e]) for e in relaxation.data.edges}
+                recomputed = node_concentrations(graph, {e: f for e, f in flows.items() if f > ACTIVE_FLOW})[1]
+                for guess in _guesses(variable, self.high, relaxation, recomputed):
+                    self.restrict(guess)
+                _refine(breakpoints, relaxation, variable, flows)
+            gap = _gap(self.best.objective, self.lower)
+            self.iterations.append({
+                "iteration": len(self.iterations) + 1,
+                "lower": self.lower,
+                "upper": self.best.objective,
+                "gap": gap,
+                "segments": sum(len(b) - 1 for b in breakpoints.values()),
+                "regenerator_bound": self.regenerator_bound,
+                "seconds": time.perf_counter() - self.start,
+            })
+            if gap is not None and gap <= tolerance:
+                return
+            if not relaxed.has_solution:
+                return  # the relaxation stopped at the time limit without a point to refine at
+
+
+def _binds(model: pyo.ConcreteModel, regenerators: list[str]) -> bool:
+    """Whether any of ``regenerators`` runs at the capacity the model imposed on it."""
+    data = model.data
+    for r in regenerators:
+        inflow = sum(pyo.value(model.flow[e]) for e in data.in_edges[r])
+        if inflow >= data.throughput_bound[r] * (1 - 1e-6):
+            return True
+    return False
 
 
 @dataclass
@@ -177,12 +229,14 @@ class _Best:
     size: dict = field(default_factory=dict)
 
 
-def _try_restriction(graph, objective, guess, best: _Best, options: dict, time_limit: float | None) -> None:
+def _try_restriction(
+    graph, objective, guess, best: _Best, options: dict, time_limit: float | None, scale: float = 1.0
+) -> None:
     """Solve the linear restriction at ``guess``; keep it when it beats the best plan so far."""
     if time_limit is not None and time_limit <= 0:
         return
     try:
-        model = build_model(graph, objective, outlet=guess)
+        model = build_model(graph, objective, outlet=guess, regeneration_scale=scale)
     except InfeasiblePlantError:
         return
     solver = HighsSolver(time_limit=time_limit, **options)

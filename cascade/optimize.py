@@ -129,7 +129,10 @@ def optimize(
         )
         timings["bilinear"] = time.perf_counter() - tick
         model, solver, result = outcome.model, outcome.solver, outcome.result
-        method.update(tolerance=tolerance, iterations=outcome.iterations)
+        method.update(
+            tolerance=tolerance, iterations=outcome.iterations, regenerator_bound=outcome.regenerator_bound,
+            bound_binds=outcome.bound_binds,
+        )
     else:
         tick = time.perf_counter()
         model = build_model(graph, objective, pipes=tie_break)
@@ -354,6 +357,13 @@ def extract_plan(
             f"restriction: {len(iterations)} relaxation(s), the plan within {100 * (result.gap or 0):.3g} % of "
             "the proven lower bound."
         ]
+        if method.get("regenerator_bound") is not None:
+            notes.append(
+                f"Regenerators without a max_flow were given a capacity of {method['regenerator_bound'] / scale:.6g} "
+                f"{plant.units['flow']} in the search; the lower bound holds for plans within it."
+                + (" The plan runs a regenerator at that capacity: more regeneration might do better."
+                   if method.get("bound_binds") else "")
+            )
     else:
         notes = list(restrictions(graph, objective_name))
     if not check.passed:

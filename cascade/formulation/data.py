@@ -32,9 +32,12 @@ Flow bounds (each provably valid, so big-M values taken from them cut off no pla
   more water through a fixed-load unit than that is equivalent to a bypass around it). Where the
   superstructure does not allow the bypass (forbidden pairs, fresh water to a discharge) this is a
   stated modelling bound;
-* regenerator ``r``: ``max_flow_r`` when given; otherwise the plant's process water
-  ``U = sum flow_k + sum flow_s + sum F_o^max`` is imposed as its capacity (a stated modelling
-  bound: more than all the process water through one regenerator can only be circulation);
+* regenerator ``r``: ``max_flow_r`` when given; otherwise ``k U``, with ``U`` the plant's process
+  water ``sum flow_k + sum flow_s + sum F_o^max`` and ``k`` the ``regeneration_scale`` (default 1),
+  is imposed as its capacity. With fixed outlets that loses nothing (more than all the process
+  water through one regenerator can only be circulation, which a fixed outlet makes pointless);
+  with removal ratios repeated passes can pay, so :mod:`cascade.bilinear` raises ``k`` when the
+  bound binds and states the bound it proved its gap within;
 * supply ``w``: ``max_flow_w`` when given, else the sum of the inflow bounds of what it may feed;
 * discharge ``d``: the sum of the outflow bounds of what may feed it;
 * arc ``(i, j)``: ``min(out_bound_i, in_bound_j)``.
@@ -75,6 +78,8 @@ class ModelData:
     guessed : frozenset of (str, str)
         The ``(node, contaminant)`` outlets given as guesses: the real outlet must be at most
         ``out_conc`` there (see the module notes).
+    regenerator_bound : float
+        The capacity imposed on regenerators without ``max_flow`` (t/h).
     """
 
     graph: nx.DiGraph
@@ -86,6 +91,7 @@ class ModelData:
     throughput_bound: dict[str, float]
     arc_bound: dict[tuple[str, str], float]
     guessed: frozenset[tuple[str, str]] = frozenset()
+    regenerator_bound: float = math.inf
 
     def outflow_bound(self, node: str) -> float:
         """Upper bound on the flow leaving ``node``: its throughput bound plus any water it gains."""
@@ -276,7 +282,9 @@ def check_connected(graph: nx.DiGraph) -> None:
         )
 
 
-def build_data(graph: nx.DiGraph, outlet: Mapping[tuple[str, str], float] | None = None) -> ModelData:
+def build_data(
+    graph: nx.DiGraph, outlet: Mapping[tuple[str, str], float] | None = None, *, regeneration_scale: float = 1.0
+) -> ModelData:
     """Precompute adjacency lists, outlet concentrations and flow bounds (see the module notes).
 
     Parameters
@@ -287,6 +295,8 @@ def build_data(graph: nx.DiGraph, outlet: Mapping[tuple[str, str], float] | None
         Outlet concentrations of operations and regenerators to model instead of the defaults
         (guesses the real outlet must not exceed). An operation's guess must not exceed its
         ``max_outlet``.
+    regeneration_scale : float, default 1
+        Capacity of a regenerator without ``max_flow``, in multiples of the plant's process water.
     """
     check_connected(graph)
     guessed = dict(outlet or {})
@@ -316,7 +326,7 @@ def build_data(graph: nx.DiGraph, outlet: Mapping[tuple[str, str], float] | None
     process_water = sum(v + gain[n] for n, v in bound.items())
     for n, d in graph.nodes(data=True):
         if d["kind"] == "regenerator":
-            bound[n] = d.get("max_flow", process_water)
+            bound[n] = d.get("max_flow", regeneration_scale * process_water)
     for n, d in graph.nodes(data=True):
         if d["kind"] == "supply":
             feedable = sum(bound[j] for _, j in out_edges[n] if kinds[j] != "discharge")
@@ -325,7 +335,10 @@ def build_data(graph: nx.DiGraph, outlet: Mapping[tuple[str, str], float] | None
         if d["kind"] == "discharge":
             bound[n] = sum(bound[i] + gain[i] for i, _ in in_edges[n])
     arc_bound = {(i, j): min(bound[i] + gain[i], bound[j]) for i, j in edges}
-    return ModelData(graph, contaminants, edges, in_edges, out_edges, conc, bound, arc_bound, frozenset(guessed))
+    return ModelData(
+        graph, contaminants, edges, in_edges, out_edges, conc, bound, arc_bound, frozenset(guessed),
+        regeneration_scale * process_water,
+    )
 
 
 def _operation_bound(node: str, d: dict, in_edges: list[tuple[str, str]], highest: dict) -> float:

@@ -64,7 +64,8 @@ def initial_breakpoints(graph: nx.DiGraph) -> dict[tuple[str, str], list[float]]
 
 
 def build_relaxation(
-    graph: nx.DiGraph, objective: str, breakpoints: Breakpoints, *, pipes: bool = False
+    graph: nx.DiGraph, objective: str, breakpoints: Breakpoints, *, pipes: bool = False,
+    regeneration_scale: float = 1.0,
 ) -> pyo.ConcreteModel:
     """Build the MILP relaxation of the exact (bilinear) model over the given partitions.
 
@@ -78,6 +79,8 @@ def build_relaxation(
         :func:`initial_breakpoints`).
     pipes : bool, default False
         Pipe binaries on every pipe even when the objective does not need them.
+    regeneration_scale : float, default 1
+        Capacity of regenerators without ``max_flow``, in multiples of the process water.
 
     Returns
     -------
@@ -90,7 +93,7 @@ def build_relaxation(
     check_supported(graph, guessed=True)
     high = outlet_upper_bounds(graph)
     variable = variable_outlets(graph)
-    data = build_data(graph, {v: high[v] for v in variable})
+    data = build_data(graph, {v: high[v] for v in variable}, regeneration_scale=regeneration_scale)
     m = network_model(graph, data, objective, pipes=pipes)
     _add_relaxed_quality(m, data, variable, high)
     _add_piecewise_mccormick(m, data, breakpoints)
