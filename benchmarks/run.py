@@ -1,8 +1,9 @@
-"""The benchmark sweep: time every phase of the pipeline on synthetic plants, next to direct highspy.
+"""The benchmark sweeps: the linear pipeline next to direct highspy, and the bilinear method's time to a gap.
 
-For each size N the same seeded plant (:func:`benchmarks.generator.synthetic_plant`) goes through
-two routes, each in a fresh Python process by default (so a crash, a stall or the memory of one
-run never affects another, and ``ru_maxrss`` is the peak of that route alone):
+**Family ``linear``** (the default). For each size N the same seeded plant
+(:func:`benchmarks.generator.synthetic_plant`) goes through two routes, each in a fresh Python
+process by default (so a crash, a stall or the memory of one run never affects another, and
+``ru_maxrss`` is the peak of that route alone):
 
 * **cascade** (Pyomo): ``build_superstructure`` -> ``build_model`` -> ``HighsSolver.set_model``
   (hand-off through Pyomo's appsi interface) -> ``HighsSolver.solve`` -> ``extract_plan`` (which
@@ -15,6 +16,14 @@ Both solves get the same time limit and ``mip_rel_gap``. The harness asserts tha
 the same objective when both are proven optimal, and that each route's proven bound is not above
 the other's plan (valid whether or not they finished). It writes a Markdown table and a CSV, and
 exits with 1 if any comparison or plan check failed (the files are written first).
+
+**Family ``bilinear``** (``--family bilinear``). For each size N and each number of contaminants K
+the seeded plant :func:`benchmarks.generator.synthetic_bilinear_plant` goes through
+``cascade.optimize(plant, time_limit=..., tie_break=False)`` (routed to :mod:`cascade.bilinear`),
+in a fresh process as above. Each row records the plan and its proven bound, the final gap, the
+iterations of the relaxation-restriction loop and the time to gaps of 10 %, 1 % and 0.1 % (the
+first ``seconds`` of the loop's iteration log at which the gap was at most that). It exits with 1
+if a plan fails cascade's check or a bound is above its plan.
 
 Run ``python -m benchmarks --help`` from the repository root.
 """
@@ -43,6 +52,12 @@ RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_SIZES = (10, 30, 100, 300)
 QUICK_SIZES = (10, 30)
 QUICK_TIME_LIMIT = 5.0
+FAMILIES = ("linear", "bilinear")
+BILINEAR_SIZES = (3, 5, 8, 12)
+BILINEAR_CONTAMINANTS = (2,)
+QUICK_BILINEAR_SIZES = (3,)
+#: Gaps whose time to reach the bilinear family records, with their column names.
+TIME_TO_GAP = {"to_gap_10pct": 0.1, "to_gap_1pct": 0.01, "to_gap_0.1pct": 0.001}
 
 #: Timed phases of each route, in pipeline order (seconds, ``time.perf_counter``).
 CASCADE_PHASES = ("superstructure", "build", "handoff", "solve", "extract")
@@ -60,6 +75,14 @@ COLUMNS = (
     "direct_status", "direct_objective", "direct_bound", "direct_gap", "direct_termination", "direct_check_passed",
     "direct_peak_rss_mb", "direct_size_match", "direct_error",
     "agree", "isolated",
+)
+
+#: Every CSV column of the bilinear family, in order (see benchmarks/README.md).
+BILINEAR_COLUMNS = (
+    "n_operations", "run", "n_contaminants", "n_regenerators", "seed", "objective", "time_limit", "mip_rel_gap",
+    "tolerance", "status", "objective_value", "bound", "gap", "iterations", "segments", "seconds", "loop_seconds",
+    *TIME_TO_GAP, "check_passed", "bound_ok", "columns", "rows", "nonzeros", "integer_columns", "peak_rss_mb",
+    "load_1min", "error", "isolated", "iteration_log",
 )
 
 
@@ -155,12 +178,51 @@ def run_direct(spec: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-ROUTES = {"cascade": run_cascade, "direct": run_direct}
+def time_to_gap(iterations: list[dict[str, Any]], gap: float) -> float | None:
+    """The first ``seconds`` of the bilinear iteration log at which the gap was at most ``gap``; None if never."""
+    return next((it["seconds"] for it in iterations if it["gap"] is not None and it["gap"] <= gap), None)
+
+
+def run_bilinear(spec: dict[str, Any]) -> dict[str, Any]:
+    """Solve one bilinear synthetic plant with ``cascade.optimize``; never raises for a solver stop."""
+    import cascade
+    from benchmarks.generator import synthetic_bilinear_plant
+    from cascade.exceptions import InfeasiblePlantError, SolverError
+
+    plant = synthetic_bilinear_plant(spec["n_operations"], spec["n_contaminants"], spec["n_regenerators"],
+                                     spec["seed"], objective=spec["objective"])
+    gap_option = {} if spec["mip_rel_gap"] is None else {"mip_rel_gap": spec["mip_rel_gap"]}
+    tick = time.perf_counter()
+    try:
+        plan = cascade.optimize(plant, time_limit=spec["time_limit"], tie_break=False, **gap_option)
+    except (SolverError, InfeasiblePlantError) as exc:
+        return {"seconds": time.perf_counter() - tick, "status": "error", "error": f"{type(exc).__name__}: {exc}",
+                "peak_rss_mb": _peak_rss_mb()}
+    out: dict[str, Any] = {"seconds": time.perf_counter() - tick}
+    method = plan.solve["method"]
+    iterations = method.get("iterations", [])
+    out.update({name: time_to_gap(iterations, gap) for name, gap in TIME_TO_GAP.items()})
+    out.update(plan.solve["size"])
+    out.update(
+        status=plan.status, objective_value=plan.objective, bound=plan.bound, gap=plan.gap,
+        iterations=len(iterations), segments=iterations[-1]["segments"] if iterations else None,
+        loop_seconds=plan.solve["times"].get("bilinear"), tolerance=method.get("tolerance"),
+        check_passed=plan.check.passed,
+        bound_ok=None if plan.bound is None else plan.bound <= plan.objective + 1e-6 * max(1.0, abs(plan.objective)),
+        iteration_log=json.dumps([[round(it["seconds"], 3), it["lower"], it["upper"]] for it in iterations]),
+        peak_rss_mb=_peak_rss_mb(),
+    )
+    return out
+
+
+ROUTES = {"cascade": run_cascade, "direct": run_direct, "bilinear": run_bilinear}
+#: Prefix of a route's keys in the row (its status and error columns).
+PREFIX = {"cascade": "", "direct": "direct_", "bilinear": ""}
 
 
 def run_isolated(route: str, spec: dict[str, Any], timeout: float) -> dict[str, Any]:
     """Run one route in a fresh ``python -m benchmarks --worker`` process; a crash or timeout is recorded."""
-    prefix = "" if route == "cascade" else "direct_"
+    prefix = PREFIX[route]
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     cmd = [sys.executable, "-m", "benchmarks", "--worker", json.dumps({"route": route, **spec})]
@@ -181,7 +243,7 @@ def _worker(payload: str) -> int:
     try:
         out = ROUTES[route](spec)
     except Exception as exc:  # reported to the parent as a recorded outcome
-        prefix = "" if route == "cascade" else "direct_"
+        prefix = PREFIX[route]
         out = {f"{prefix}status": "crash", f"{prefix}error": f"{type(exc).__name__}: {exc}"}
     print(json.dumps(out, default=float), flush=True)
     return 0
@@ -241,9 +303,35 @@ def measure(spec: dict[str, Any], *, isolated: bool = True, timeout: float | Non
     return row
 
 
+def measure_bilinear(spec: dict[str, Any], *, isolated: bool = True, timeout: float | None = None) -> dict[str, Any]:
+    """One bilinear plant; returns one table row (every key of :data:`BILINEAR_COLUMNS`, None where not measured)."""
+    if timeout is None:
+        timeout = 600.0 + 3.0 * (spec["time_limit"] or 600.0)
+    row: dict[str, Any] = dict.fromkeys(BILINEAR_COLUMNS)
+    row.update({k: v for k, v in spec.items() if k in row})
+    got = run_isolated("bilinear", spec, timeout) if isolated else run_bilinear(spec)
+    row.update({k: v for k, v in got.items() if k in row})
+    row["load_1min"] = os.getloadavg()[0]  # the machine's load over the run's last minute (other jobs included)
+    row["isolated"] = isolated
+    return row
+
+
 # ---------------------------------------------------------------------- output
+def cascade_commit() -> str:
+    """The repository's commit (short hash), noting uncommitted changes in ``cascade/``; 'unknown' outside git."""
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=True)
+        return done.stdout.strip()
+
+    try:
+        head, dirty = git("rev-parse", "--short", "HEAD"), git("status", "--porcelain", "--", "cascade")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + (" + uncommitted changes in cascade/" if dirty else "")
+
+
 def environment() -> dict[str, str]:
-    """Date, machine and package versions for the results header."""
+    """Date, machine, load, package versions and cascade's commit for the results header."""
     versions = {}
     for name in ("highspy", "pyomo", "networkx", "numpy", "pandas"):
         try:
@@ -257,6 +345,8 @@ def environment() -> dict[str, str]:
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
         "python": platform.python_version(),
+        "load": " / ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "commit": cascade_commit(),
         **versions,
     }
 
@@ -277,20 +367,29 @@ def _pct(value: Any) -> str:
     return "n/a" if value is None else f"{100 * value:.2f} %"
 
 
+def _header(rows: list[dict[str, Any]], env: dict[str, str], command: str, title: str, unit: str,
+            per: str) -> list[str]:
+    """Title, date, machine, versions, command, and what ran in one process (a ``unit``, one per ``per``)."""
+    return [
+        f"# {title}",
+        "",
+        f"* date: {env['date']}",
+        f"* machine: {env['host']}, {env['cpus']} CPUs, {env['platform']} ({env['processor']}); load average "
+        f"{env.get('load', 'n/a')} (1 / 5 / 15 min) when the sweep started",
+        f"* Python {env['python']}, highspy {env['highspy']}, Pyomo {env['pyomo']}, networkx {env['networkx']}, "
+        f"numpy {env['numpy']}, pandas {env['pandas']}; cascade at commit {env.get('commit', 'unknown')}",
+        f"* command: `{command}`",
+        f"* times in seconds (`time.perf_counter`); peak memory = `ru_maxrss` of the process that ran the {unit}"
+        + (f" (one fresh process per {per})" if rows and rows[0]["isolated"] else
+           " (one process for the whole sweep: cumulative)"),
+        "",
+    ]
+
+
 def markdown(rows: list[dict[str, Any]], env: dict[str, str], command: str) -> str:
     """The results as Markdown: environment, cascade phases, direct highspy phases, agreement."""
     lines = [
-        "# cascade benchmark results",
-        "",
-        f"* date: {env['date']}",
-        f"* machine: {env['host']}, {env['cpus']} CPUs, {env['platform']} ({env['processor']})",
-        f"* Python {env['python']}, highspy {env['highspy']}, Pyomo {env['pyomo']}, networkx {env['networkx']}, "
-        f"numpy {env['numpy']}, pandas {env['pandas']}",
-        f"* command: `{command}`",
-        "* times in seconds (`time.perf_counter`); peak memory = `ru_maxrss` of the process that ran the route"
-        + (" (one fresh process per route and size)" if rows and rows[0]["isolated"] else
-           " (one process for the whole sweep: cumulative)"),
-        "",
+        *_header(rows, env, command, "cascade benchmark results", "route", "route and size"),
         "## cascade route (Pyomo + appsi HiGHS)",
         "",
         "| N | run | K | R | pipes | columns | rows | nonzeros | binaries | superstructure | build | hand-off "
@@ -346,50 +445,153 @@ def markdown(rows: list[dict[str, Any]], env: dict[str, str], command: str) -> s
     return "\n".join(lines) + "\n"
 
 
-def write_results(rows: list[dict[str, Any]], env: dict[str, str], command: str, out: Path) -> tuple[Path, Path]:
-    """Write ``out`` with suffixes ``.md`` and ``.csv``; return both paths."""
+def markdown_bilinear(rows: list[dict[str, Any]], env: dict[str, str], command: str) -> str:
+    """The bilinear family as Markdown: environment, then one row per plant with its gaps and times to gap."""
+    lines = [
+        *_header(rows, env, command, "cascade bilinear benchmark results", "plant", "plant"),
+        "* `seconds`: the whole `cascade.optimize` call; `to 10 % / 1 % / 0.1 %`: the first `seconds` of the "
+        "bilinear loop's iteration log (counted from the loop's start) at which the gap was at most that; "
+        "`plan columns / rows`: the model holding the plan (`plan.solve[\"size\"]`, the linear restriction); "
+        "`segments`: partition segments of the last relaxation; `load`: 1-min load average of the machine at the end "
+        "of the run",
+        "",
+        "| N | run | K | R | status | objective | bound | gap | iterations | segments | seconds | to 10 % | to 1 % "
+        "| to 0.1 % | check | plan columns | plan rows | peak MB | load |",
+        "|" + "---:|" * 4 + "---|" + "---:|" * 9 + "---|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append("| " + " | ".join([
+            _fmt(r["n_operations"]), _fmt(r["run"]), _fmt(r["n_contaminants"]), _fmt(r["n_regenerators"]),
+            _fmt(r["status"]), _fmt(r["objective_value"]), _fmt(r["bound"]), _pct(r["gap"]), _fmt(r["iterations"]),
+            _fmt(r["segments"]), _fmt(r["seconds"], 1), *(_fmt(r[k], 2) for k in TIME_TO_GAP),
+            _fmt(r["check_passed"]), _fmt(r["columns"]), _fmt(r["rows"]), _fmt(r["peak_rss_mb"], 0),
+            _fmt(r["load_1min"], 1),
+        ]) + " |")
+    errors = [(r["n_operations"], r["n_contaminants"], r["error"]) for r in rows if r["error"]]
+    if errors:
+        lines += ["", "## errors", ""] + [f"* N={n} K={k}: {msg}" for n, k, msg in errors]
+    return "\n".join(lines) + "\n"
+
+
+def write_results(rows: list[dict[str, Any]], env: dict[str, str], command: str, out: Path,
+                  family: str = "linear") -> tuple[Path, Path]:
+    """Write ``out`` with suffixes ``.md`` and ``.csv`` (the family's table and columns); return both paths."""
+    render, columns = (markdown, COLUMNS) if family == "linear" else (markdown_bilinear, BILINEAR_COLUMNS)
     base = out.with_suffix("") if out.suffix in (".md", ".csv") else out
     md, csv_path = base.with_name(base.name + ".md"), base.with_name(base.name + ".csv")
     md.parent.mkdir(parents=True, exist_ok=True)
-    md.write_text(markdown(rows, env, command), encoding="utf-8")
+    md.write_text(render(rows, env, command), encoding="utf-8")
     with csv_path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(COLUMNS))
+        writer = csv.DictWriter(handle, fieldnames=list(columns))
         writer.writeheader()
         for r in rows:
-            writer.writerow({k: "" if r[k] is None else r[k] for k in COLUMNS})
+            writer.writerow({k: "" if r[k] is None else r[k] for k in columns})
     return md, csv_path
 
 
-def default_out() -> Path:
+def default_out(family: str = "linear") -> Path:
     host = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in socket.gethostname())[:30] or "host"
-    return RESULTS / f"{dt.date.today().isoformat()}-{host}"
+    return RESULTS / f"{dt.date.today().isoformat()}-{host}{'' if family == 'linear' else '-' + family}"
 
 
 # ---------------------------------------------------------------------- CLI
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
-        description="Time superstructure, Pyomo build, hand-off, HiGHS solve and plan extraction on synthetic "
-                    "plants, next to the same MILP written directly in highspy.",
+        description="Family linear: time superstructure, Pyomo build, hand-off, HiGHS solve and plan extraction on "
+                    "synthetic plants, next to the same MILP written directly in highspy. Family bilinear: solve "
+                    "synthetic bilinear plants with cascade.optimize and record the gap and the time to reach "
+                    "10 %, 1 % and 0.1 %.",
     )
-    parser.add_argument("--sizes", type=int, nargs="+", help=f"numbers of water users (default {DEFAULT_SIZES})")
-    parser.add_argument("--time-limit", type=float, help="seconds per HiGHS solve (default 60; 5 with --quick)")
-    parser.add_argument("--gap", type=float, default=1e-4, help="mip_rel_gap of both routes (default 1e-4)")
-    parser.add_argument("--contaminants", type=int, default=1, help="contaminants K (default 1)")
-    parser.add_argument("--regenerators", type=int, help="regenerators R (default max(1, N // 20))")
-    parser.add_argument("--no-pipe-binaries", action="store_true", help="plants without min_flow or pipe cost")
-    parser.add_argument("--objective", choices=("cost", "freshwater"), default="cost")
+    parser.add_argument("--family", choices=FAMILIES, default="linear",
+                        help="linear (default): fixed-flow users, cascade next to direct highspy; bilinear: "
+                             "fixed-load operations with several contaminants and removal regenerators")
+    parser.add_argument("--sizes", type=int, nargs="+",
+                        help=f"numbers of water users (linear, default {DEFAULT_SIZES}) or of operations "
+                             f"(bilinear, default {BILINEAR_SIZES})")
+    parser.add_argument("--time-limit", type=float,
+                        help="seconds per HiGHS solve (linear) or per cascade.optimize call (bilinear); default 60, "
+                             f"{QUICK_TIME_LIMIT:g} with --quick")
+    parser.add_argument("--gap", type=float,
+                        help="mip_rel_gap: of both routes (linear, default 1e-4); of every MILP of the bilinear "
+                             "loop (default cascade.optimize's)")
+    parser.add_argument("--contaminants", type=int, nargs="+",
+                        help="contaminants K (linear: one value, default 1; bilinear: one plant per value, "
+                             f"default {BILINEAR_CONTAMINANTS})")
+    parser.add_argument("--regenerators", type=int, help="regenerators R (default max(1, N // 20); bilinear 1)")
+    parser.add_argument("--no-pipe-binaries", action="store_true", help="linear: plants without min_flow or pipe cost")
+    parser.add_argument("--objective", choices=("cost", "freshwater"),
+                        help="default cost (linear), freshwater (bilinear)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, help="output path without suffix (.md and .csv are written); default "
-                                                 "benchmarks/results/<date>-<host>")
-    parser.add_argument("--quick", action="store_true", help=f"sizes {QUICK_SIZES}, time limit {QUICK_TIME_LIMIT:g} s")
+                                                 "benchmarks/results/<date>-<host>[-bilinear]")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"sizes {QUICK_SIZES} (bilinear {QUICK_BILINEAR_SIZES}), "
+                             f"time limit {QUICK_TIME_LIMIT:g} s")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each size (default 1)")
     parser.add_argument("--no-solve", action="store_true",
-                        help="stop after the hand-off to HiGHS (times superstructure, build and hand-off only)")
+                        help="linear: stop after the hand-off to HiGHS (times superstructure, build and hand-off only)")
     parser.add_argument("--in-process", action="store_true",
-                        help="run every route in this process (faster start, cumulative peak memory)")
+                        help="run everything in this process (faster start, cumulative peak memory)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.family == "linear" and args.contaminants and len(args.contaminants) > 1:
+        parser.error("the linear family takes one --contaminants value")
+    return args
+
+
+def _linear_specs(args: argparse.Namespace, sizes, time_limit: float) -> list[dict[str, Any]]:
+    return [
+        {
+            "n_users": n, "run": run, "n_contaminants": (args.contaminants or [1])[0],
+            "n_regenerators": args.regenerators, "seed": args.seed, "pipe_binaries": not args.no_pipe_binaries,
+            "objective": args.objective or "cost", "time_limit": time_limit,
+            "mip_rel_gap": 1e-4 if args.gap is None else args.gap, "solve": not args.no_solve,
+        }
+        for n in sizes for run in range(1, args.repeat + 1)
+    ]
+
+
+def _bilinear_specs(args: argparse.Namespace, sizes, time_limit: float) -> list[dict[str, Any]]:
+    return [
+        {
+            "n_operations": n, "run": run, "n_contaminants": k,
+            "n_regenerators": 1 if args.regenerators is None else args.regenerators, "seed": args.seed,
+            "objective": args.objective or "freshwater", "time_limit": time_limit, "mip_rel_gap": args.gap,
+        }
+        for n in sizes for k in (args.contaminants or BILINEAR_CONTAMINANTS) for run in range(1, args.repeat + 1)
+    ]
+
+
+def _linear_progress(row: dict[str, Any]) -> str:
+    return (
+        f"N={row['n_users']} run {row['run']}: super+build+hand-off {_fmt(row['build_to_handoff'])} s, "
+        f"solve {_fmt(row['solve'], 1)} s, {row['status']} gap {_pct(row['gap'])}; "
+        f"direct {_fmt(row['direct_build_to_handoff'])} s, solve {_fmt(row['direct_solve'], 1)} s, "
+        f"{row['direct_status']} gap {_pct(row['direct_gap'])}; agree: {row['agree']}"
+    )
+
+
+def _bilinear_progress(row: dict[str, Any]) -> str:
+    return (
+        f"N={row['n_operations']} K={row['n_contaminants']} run {row['run']}: {row['status']} in "
+        f"{_fmt(row['seconds'], 1)} s, gap {_pct(row['gap'])} after {_fmt(row['iterations'])} iterations; "
+        f"to 10/1/0.1 %: {', '.join(_fmt(row[k], 2) for k in TIME_TO_GAP)}; check {_fmt(row['check_passed'])}"
+    )
+
+
+def _linear_failure(row: dict[str, Any]) -> str | None:
+    if str(row["agree"]).startswith("NO") or row["check_passed"] is False or row["direct_check_passed"] is False:
+        return (f"N={row['n_users']}: agree={row['agree']}, cascade check={row['check_passed']}, "
+                f"direct check={row['direct_check_passed']}")
+    return None
+
+
+def _bilinear_failure(row: dict[str, Any]) -> str | None:
+    if row["check_passed"] is False or row["bound_ok"] is False:
+        return (f"N={row['n_operations']} K={row['n_contaminants']}: check={row['check_passed']}, "
+                f"bound {row['bound']!r} <= objective {row['objective_value']!r}: {row['bound_ok']}")
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -397,36 +599,31 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.worker:
         return _worker(args.worker)
-    sizes = args.sizes or (QUICK_SIZES if args.quick else DEFAULT_SIZES)
+    linear = args.family == "linear"
+    if linear:
+        quick, default, specs_of = QUICK_SIZES, DEFAULT_SIZES, _linear_specs
+        measure_one, progress, failure = measure, _linear_progress, _linear_failure
+    else:
+        quick, default, specs_of = QUICK_BILINEAR_SIZES, BILINEAR_SIZES, _bilinear_specs
+        measure_one, progress, failure = measure_bilinear, _bilinear_progress, _bilinear_failure
+    sizes = args.sizes or (quick if args.quick else default)
     time_limit = args.time_limit if args.time_limit is not None else (QUICK_TIME_LIMIT if args.quick else 60.0)
     command = "python -m benchmarks " + " ".join(argv if argv is not None else sys.argv[1:])
     env = environment()
-    out = args.out or default_out()
+    out = args.out or default_out(args.family)
     rows = []
-    for n, run in ((n, run) for n in sizes for run in range(1, args.repeat + 1)):
-        spec = {
-            "n_users": n, "run": run, "n_contaminants": args.contaminants, "n_regenerators": args.regenerators,
-            "seed": args.seed, "pipe_binaries": not args.no_pipe_binaries, "objective": args.objective,
-            "time_limit": time_limit, "mip_rel_gap": args.gap, "solve": not args.no_solve,
-        }
-        print(f"N={n} run {run}: running ...", file=sys.stderr, flush=True)
-        row = measure(spec, isolated=not args.in_process)
+    for spec in specs_of(args, sizes, time_limit):
+        label = " ".join(f"{k}={spec[k]}" for k in ("n_users", "n_operations", "n_contaminants", "run") if k in spec)
+        print(f"{label}: running ...", file=sys.stderr, flush=True)
+        row = measure_one(spec, isolated=not args.in_process)
         rows.append(row)
-        print(
-            f"N={n} run {run}: super+build+hand-off {_fmt(row['build_to_handoff'])} s, "
-            f"solve {_fmt(row['solve'], 1)} s, {row['status']} gap {_pct(row['gap'])}; "
-            f"direct {_fmt(row['direct_build_to_handoff'])} s, solve {_fmt(row['direct_solve'], 1)} s, "
-            f"{row['direct_status']} gap {_pct(row['direct_gap'])}; agree: {row['agree']}",
-            file=sys.stderr, flush=True,
-        )
-        write_results(rows, env, command, out)  # after every run, so a long sweep keeps what it measured
-    md, csv_path = write_results(rows, env, command, out)
+        print(progress(row), file=sys.stderr, flush=True)
+        write_results(rows, env, command, out, args.family)  # after every run, so a long sweep keeps what it measured
+    md, csv_path = write_results(rows, env, command, out, args.family)
     print(f"wrote {md} and {csv_path}", file=sys.stderr)
-    failed = [r for r in rows if str(r["agree"]).startswith("NO") or r["check_passed"] is False
-              or r["direct_check_passed"] is False]
-    for r in failed:
-        print(f"FAILED N={r['n_users']}: agree={r['agree']}, cascade check={r['check_passed']}, "
-              f"direct check={r['direct_check_passed']}", file=sys.stderr)
+    failed = [msg for msg in map(failure, rows) if msg]
+    for msg in failed:
+        print(f"FAILED {msg}", file=sys.stderr)
     return 1 if failed else 0
 
 

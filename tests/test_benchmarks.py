@@ -11,13 +11,14 @@ import pytest
 
 import cascade
 from cascade import examples
+from cascade.formulation.data import is_bilinear
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # benchmarks/ is a plain folder at the root, not part of the installed package
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import run  # noqa: E402
-from benchmarks.generator import synthetic_plant  # noqa: E402
+from benchmarks.generator import synthetic_bilinear_plant, synthetic_plant  # noqa: E402
 from benchmarks.highspy_direct import build_arrays, pass_to_highs, solve_direct  # noqa: E402
 
 
@@ -143,3 +144,81 @@ def test_isolated_worker_reports_one_route(tmp_path):
     assert row["isolated"] == "True"
     assert row["status"] == "optimal" and row["direct_status"] == "optimal" and row["agree"] == "yes"
     assert float(row["peak_rss_mb"]) > 0 and float(row["direct_peak_rss_mb"]) > 0
+
+
+# ---------------------------------------------------------------------- bilinear family
+@pytest.mark.parametrize(("n", "k", "r", "sinks", "sources"), [(1, 2, 1, 0, 0), (6, 3, 2, 0, 0), (4, 2, 1, 2, 3)])
+def test_bilinear_generator_gives_valid_bilinear_plants(n, k, r, sinks, sources):
+    plant = synthetic_bilinear_plant(n, k, r, seed=4, n_sinks=sinks, n_sources=sources)
+    report = plant.validate()
+    assert report.ok, str(report)
+    assert (len(plant.operations), len(plant.regenerators), len(plant.sinks), len(plant.sources)) == (n, r, sinks,
+                                                                                                      sources)
+    assert plant.contaminants == [f"C{i + 1}" for i in range(k)]
+    ops = plant.operations
+    for c in plant.contaminants:
+        assert ((ops[f"load:{c}"] >= 0.5) & (ops[f"load:{c}"] <= 20)).all()
+        assert (ops[f"max_outlet:{c}"] > ops[f"max_inlet:{c}"]).all()
+        assert ((ops[f"max_inlet:{c}"] >= 0) & (ops[f"max_outlet:{c}"] <= 1000)).all()
+    for _, row in plant.regenerators.iterrows():  # every regenerator removes at least one contaminant by a ratio
+        removal = [row[f"removal:{c}"] for c in plant.contaminants if row[f"removal:{c}"] == row[f"removal:{c}"]]
+        assert removal and all(0.5 <= x <= 0.99 for x in removal)
+    assert is_bilinear(cascade.build_superstructure(plant), plant.objective)
+
+
+def test_bilinear_generator_is_deterministic_per_seed():
+    a, b = synthetic_bilinear_plant(8, 3, 2, seed=5), synthetic_bilinear_plant(8, 3, 2, seed=5)
+    assert a.equals(b) and a.to_yaml() == b.to_yaml()
+    assert not a.equals(synthetic_bilinear_plant(8, 3, 2, seed=6))
+
+
+def test_bilinear_plant_is_feasible_without_reuse():
+    """The docstring's argument: fresh water to every operation at its limiting flow, everything to WW."""
+    plant = synthetic_bilinear_plant(10, 3, 2, seed=1, n_sinks=2, n_sources=2)
+    graph = cascade.build_superstructure(plant)
+    flows = {("FW", k): f for k, f in plant.sinks["flow"].items()}
+    flows.update({(s, "WW"): f for s, f in plant.sources["flow"].items()})
+    for o, row in plant.operations.iterrows():
+        need = max(1000 * row[f"load:{c}"] / row[f"max_outlet:{c}"] for c in plant.contaminants)
+        flows["FW", o] = flows[o, "WW"] = need
+    check = cascade.check_flows(graph, flows)
+    assert check.passed, check.violations
+
+
+def test_tiny_bilinear_plant_is_solved_to_the_tolerance():
+    plant = synthetic_bilinear_plant(2, 2, 1, seed=2)
+    plan = cascade.optimize(plant, time_limit=30, tie_break=False)
+    assert plan.solve["method"]["name"] == "bilinear"
+    assert plan.status == "optimal" and plan.check.passed
+    assert plan.bound <= plan.objective * (1 + 1e-9)
+    assert plan.gap <= plan.solve["method"]["tolerance"]
+
+
+def test_time_to_gap_is_the_first_iteration_within_the_gap():
+    log = [{"gap": None, "seconds": 0.1}, {"gap": 0.5, "seconds": 1.0}, {"gap": 0.05, "seconds": 2.0},
+           {"gap": 0.004, "seconds": 3.0}]
+    assert run.time_to_gap(log, 0.1) == 2.0
+    assert run.time_to_gap(log, 0.01) == 3.0
+    assert run.time_to_gap(log, 0.001) is None
+
+
+def test_quick_bilinear_run_writes_the_time_to_gap_columns(tmp_path):
+    out = tmp_path / "bilinear"
+    code = run.main(["--family", "bilinear", "--sizes", "2", "--contaminants", "2", "3", "--seed", "2",
+                     "--time-limit", "3", "--in-process", "--out", str(out)])
+    assert code == 0
+    text = (tmp_path / "bilinear.md").read_text()
+    for heading in ("status", "objective", "bound", "gap", "iterations", "to 10 %", "to 1 %", "to 0.1 %", "check"):
+        assert f"| {heading} |" in text, heading
+    with (tmp_path / "bilinear.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(int(r["n_operations"]), int(r["n_contaminants"])) for r in rows] == [(2, 2), (2, 3)]
+    for r in rows:
+        assert set(run.TIME_TO_GAP) <= set(r)
+        assert r["status"] in ("optimal", "feasible") and r["check_passed"] == "True" and r["bound_ok"] == "True"
+        assert int(r["iterations"]) >= 1 and float(r["seconds"]) > 0
+        assert float(r["bound"]) <= float(r["objective_value"]) * (1 + 1e-9)
+        reached = [r[k] for k in run.TIME_TO_GAP]  # a tighter gap is never reached earlier
+        times = [float(t) for t in reached if t]
+        assert times == sorted(times)
+    assert rows[0]["status"] == "optimal" and rows[0]["to_gap_0.1pct"]  # the tiny plant of the test above
