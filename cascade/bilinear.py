@@ -37,8 +37,10 @@ import pyomo.environ as pyo
 from .check import node_concentrations
 from .exceptions import InfeasiblePlantError, SolverError
 from .formulation import build_model
-from .formulation.data import outlet_upper_bounds, variable_outlets
+from .formulation.costs import initial_capital_breakpoints
+from .formulation.data import build_data, outlet_upper_bounds, variable_outlets
 from .formulation.relaxation import build_relaxation, initial_breakpoints
+from .kpi import ZERO_FLOW, objective_value
 from .solve import HighsSolver, SolveResult
 
 #: Capacities tried for regenerators without max_flow, in multiples of the process water: the next
@@ -165,19 +167,26 @@ class _Bracket:
         self.relaxed_status = "optimal"
         self.infeasible = False
         self.regenerator_bound = math.inf
+        self.capital: dict[str, list[float]] = {}
 
     def restrict(self, guess: dict) -> None:
-        _try_restriction(self.graph, self.objective, guess, self.best, self.options, self.remaining(), self.scale)
+        _try_restriction(
+            self.graph, self.objective, guess, self.best, self.options, self.remaining(), self.scale, self.capital
+        )
 
     def run(self, tolerance: float, max_iterations: int) -> None:
         graph, variable = self.graph, self.variable
+        data = build_data(graph, {v: self.high[v] for v in variable}, regeneration_scale=self.scale)
+        self.capital = initial_capital_breakpoints(data) if self.objective == "cost" else {}
         self.restrict({v: self.high[v] for v in variable})
         breakpoints = initial_breakpoints(graph)
         for _ in range(max_iterations):
             left = self.remaining()
             if left is not None and left <= 0:
                 return
-            relaxation = build_relaxation(graph, self.objective, breakpoints, regeneration_scale=self.scale)
+            relaxation = build_relaxation(
+                graph, self.objective, breakpoints, regeneration_scale=self.scale, capital_breakpoints=self.capital
+            )
             self.regenerator_bound = relaxation.data.regenerator_bound
             relaxed = HighsSolver(time_limit=left, **self.options).solve(relaxation)
             if relaxed.status == "infeasible":
@@ -194,6 +203,7 @@ class _Bracket:
                 for guess in _guesses(variable, self.high, relaxation, recomputed):
                     self.restrict(guess)
                 _refine(breakpoints, relaxation, variable, flows)
+                _refine_capital(self.capital, relaxation, self.best.model)
             gap = _gap(self.best.objective, self.lower)
             self.iterations.append({
                 "iteration": len(self.iterations) + 1,
@@ -230,22 +240,29 @@ class _Best:
 
 
 def _try_restriction(
-    graph, objective, guess, best: _Best, options: dict, time_limit: float | None, scale: float = 1.0
+    graph, objective, guess, best: _Best, options: dict, time_limit: float | None, scale: float = 1.0,
+    capital: dict | None = None,
 ) -> None:
-    """Solve the linear restriction at ``guess``; keep it when it beats the best plan so far."""
+    """Solve the linear restriction at ``guess``; keep it when its plan's true objective beats the best so far.
+
+    The true objective (:func:`cascade.kpi.objective_value`) prices capital costs on their curve,
+    not on the interpolation the model minimised.
+    """
     if time_limit is not None and time_limit <= 0:
         return
     try:
-        model = build_model(graph, objective, outlet=guess, regeneration_scale=scale)
+        model = build_model(graph, objective, outlet=guess, regeneration_scale=scale, capital_breakpoints=capital)
     except InfeasiblePlantError:
         return
     solver = HighsSolver(time_limit=time_limit, **options)
     result = solver.solve(model)
-    better = best.objective is None or (result.has_solution and result.objective < best.objective - 1e-9 * abs(
-        best.objective))
-    if result.has_solution and better:
+    if not result.has_solution:
+        return
+    flows = {e: pyo.value(model.flow[e]) for e in model.data.edges}
+    true = objective_value(graph, objective, {e: f for e, f in flows.items() if f > ZERO_FLOW})
+    if best.objective is None or true < best.objective - 1e-9 * abs(best.objective):
         best.objective, best.model, best.solver, best.guess, best.size = (
-            result.objective, model, solver, dict(guess), dict(result.size)
+            true, model, solver, dict(guess), dict(result.size)
         )
 
 
@@ -280,6 +297,19 @@ def _refine(breakpoints: dict, relaxation, variable, flows: dict) -> None:
             a, b = max(neighbours, key=lambda ab: ab[1] - ab[0])
             if b - a > 2 * MIN_SPACING * span:
                 points.append((a + b) / 2)
+        points.sort()
+
+
+def _refine_capital(capital: dict, relaxation, plan) -> None:
+    """Add the flow of each capitalised regenerator in the relaxation and in the best plan as breakpoints."""
+    for r, points in capital.items():
+        span = points[-1] - points[0]
+        for model in (relaxation, plan):
+            if model is None:
+                continue
+            q = sum(pyo.value(model.flow[e]) for e in model.data.in_edges[r])
+            if points[0] < q < points[-1] and min(abs(q - p) for p in points) > MIN_SPACING * span:
+                points.append(q)
         points.sort()
 
 

@@ -27,13 +27,14 @@ from .units import accepted, factor
 
 TOP_LEVEL = (
     "format", "name", "description", "units", "hours_per_year", "contaminants", "freshwater",
-    "sinks", "sources", "operations", "regenerators", "discharges", "connections", "objective",
+    "sinks", "sources", "operations", "regenerators", "discharges", "connections", "objective", "finance",
 )
 CONNECTION_KEYS = ("forbidden", "required", "existing", "min_flow", "pipe_cost")
 UNIT_KEYS = ("flow", "concentration", "load", "money")
 
 # Which unit family scales each field of the plant file ('' = not scaled).
-_FIELD_UNIT = {"flow": "flow", "max_flow": "flow", "water_loss": "flow", "load": "load"}
+_FIELD_UNIT = {"flow": "flow", "max_flow": "flow", "water_loss": "flow", "min_flow": "flow", "load": "load"}
+FINANCE_KEYS = ("interest_rate", "lifetime", "annualisation_factor")
 _CONC_FIELDS = ("quality", "max", "max_inlet", "max_outlet", "outlet")
 
 
@@ -288,12 +289,31 @@ def plant_from_dict(data: Any, *, label: str = "plant data") -> Plant:
         units=units,
         hours_per_year=8000.0 if hours is None else hours,
         objective=objective,
+        finance=_read_finance(data.get("finance"), problems),
     )
     for table in SCHEMA:
         _read_table(plant, table, data.get(table), scale, problems)
     _read_connections(plant, data.get("connections"), scale, problems)
     problems.raise_if_any()
     return plant
+
+
+def _read_finance(raw: Any, problems: _Problems) -> dict[str, float]:
+    """``finance: {interest_rate, lifetime}`` or ``{annualisation_factor}`` (turns capital into money/yr)."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        problems.add("'finance' must be a mapping such as {interest_rate: 0.08, lifetime: 10}")
+        return {}
+    out = {}
+    for key, value in raw.items():
+        if key not in FINANCE_KEYS:
+            problems.add(_unknown(str(key), FINANCE_KEYS, "finance"))
+            continue
+        number = _as_number(value, f"finance.{key}", problems)
+        if number is not None:
+            out[str(key)] = number
+    return out
 
 
 def _read_units(raw: Any, problems: _Problems) -> dict[str, str]:
@@ -361,8 +381,19 @@ def _read_cost(value: Any, where: str, problems: _Problems) -> dict[str, float]:
         return {}
     out: dict[str, float] = {}
     for key, amount in value.items():
-        if key not in ("fixed", "per_t"):
-            problems.add(_unknown(str(key), ("fixed", "per_t"), f"{where} cost"))
+        if key not in ("fixed", "per_t", "capital"):
+            problems.add(_unknown(str(key), ("fixed", "per_t", "capital"), f"{where} cost"))
+            continue
+        if key == "capital":  # {a, b}: investment a * Q^b with Q in t/h
+            if not isinstance(amount, Mapping) or set(amount) - {"a", "b"} or "a" not in amount:
+                problems.add(
+                    f"{where}: cost.capital must be a mapping such as {{a: 16800, b: 0.7}} (a * Q^b, Q in t/h)"
+                )
+                continue
+            for part in ("a", "b"):
+                number = _as_number(amount.get(part), f"{where}: cost.capital.{part}", problems)
+                if number is not None:
+                    out[f"cost_capital_{part}"] = number
             continue
         number = _as_number(amount, f"{where}: cost.{key}", problems)
         if number is not None:
@@ -480,7 +511,11 @@ def plant_to_dict(plant: Plant) -> dict[str, Any]:
                 value = record.values.get(field.name)
                 if value is None or (field.kind != "conc" and is_missing(value)):
                     continue
-                if field.name.startswith("cost_"):
+                if field.name.startswith("cost_capital_"):
+                    row.setdefault("cost", {}).setdefault("capital", {})[field.name[13:]] = _plain(
+                        value, where=f"{where}: {field.name}"
+                    )
+                elif field.name.startswith("cost_"):
                     row.setdefault("cost", {})[field.name[5:]] = _plain(value, where=f"{where}: {field.name}")
                 elif field.kind == "conc":
                     divisor = scale["load"] if field.name == "load" else (
@@ -516,6 +551,8 @@ def plant_to_dict(plant: Plant) -> dict[str, Any]:
     if connections:
         out["connections"] = connections
     out["objective"] = plant.objective
+    if plant.finance:
+        out["finance"] = {k: _plain(v, where=f"finance.{k}") for k, v in plant.finance.items()}
     return out
 
 

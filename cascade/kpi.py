@@ -15,7 +15,9 @@ Flows are a mapping ``{(tail, head): t/h}`` on the superstructure ``graph``. Def
 
 Annual costs (money/yr) with ``H`` hours per year: supplies ``H sum p_w Q_w``, discharges
 ``H sum p_d Q_d``, regeneration ``H sum c_r Q_r`` plus the fixed cost of every regenerator that
-treats water, and the annual cost of every new pipe (a used pipe not in today's plant).
+treats water, the annualised capital cost ``A a Q^b`` of every regenerator with a capital cost
+(``A`` the plant's annualisation factor, ``Q`` its flow in t/h), and the annual cost of every
+new pipe (a used pipe not in today's plant).
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ from collections.abc import Iterable, Mapping
 import networkx as nx
 
 Flows = Mapping[tuple[str, str], float]
+
+#: Flows below this (t/h) are read as zero in a plan: they are solver round-off, not pipes.
+ZERO_FLOW = 1e-7
 
 _USERS = ("sink", "operation")
 _NON_CONVENTIONAL = ("reclaimed", "rain", "other")
@@ -85,6 +90,15 @@ def indicators(graph: nx.DiGraph, flows: Flows) -> dict[str, float]:
     }
 
 
+def objective_value(graph: nx.DiGraph, objective: str, flows: Flows) -> float:
+    """The true objective of a network: fresh water (t/h), or its total annual cost with every used
+    pipe that does not exist today counted as new (concave capital costs exactly, not interpolated)."""
+    if objective == "freshwater":
+        return freshwater(graph, flows)
+    new = [e for e in flows if not graph.edges[e].get("existing", False)]
+    return annual_costs(graph, flows, new)["total"]
+
+
 def annual_costs(graph: nx.DiGraph, flows: Flows, new_pipes: Iterable[tuple[str, str]] = ()) -> dict[str, float]:
     """Annual costs of a network (money/yr), by item and in total.
 
@@ -104,11 +118,16 @@ def annual_costs(graph: nx.DiGraph, flows: Flows, new_pipes: Iterable[tuple[str,
             treated[j] = treated.get(j, 0.0) + f
     regen_variable = sum(q * graph.nodes[r]["cost_per_t"] for r, q in treated.items())
     regen_fixed = sum(graph.nodes[r]["cost_fixed"] for r, q in treated.items() if q > 0)
+    capital = sum(
+        (graph.graph.get("annualisation") or 0.0) * graph.nodes[r]["capital_a"] * q ** graph.nodes[r]["capital_b"]
+        for r, q in treated.items() if q > 0 and graph.nodes[r].get("capital_a", 0.0) > 0
+    )
     pipes = graph.graph["pipe_cost_fixed"] * len(list(new_pipes))
     costs = {
         "freshwater": hours * water,
         "discharge": hours * discharge,
         "regeneration": hours * regen_variable + regen_fixed,
+        "capital": capital,
         "pipes": pipes,
     }
     costs["total"] = sum(costs.values())

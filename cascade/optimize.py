@@ -35,7 +35,7 @@ from .explain import limits_table, regeneration_destinations
 from .formulation import build_model, needs_pipe_decisions, restrictions
 from .formulation.data import is_bilinear
 from .formulation.relaxation import build_relaxation, initial_breakpoints
-from .kpi import annual_costs, indicators
+from .kpi import ZERO_FLOW, annual_costs, indicators
 from .plan import RetrofitPlan
 from .plant import KIND_NAMES, Plant
 from .solve import HighsSolver, SolveResult
@@ -44,8 +44,6 @@ from .units import LOAD_TO_PPM, factor
 
 #: Relative slack on the stage-1 objective allowed in the tie-break stage.
 TIE_TOLERANCE = 1e-7
-#: Flows below this (t/h) are read as zero in a plan: they are solver round-off, not pipes.
-ZERO_FLOW = 1e-7
 
 _TABLE_OF_KIND = {v: k for k, v in {
     "freshwater": "supply", "sinks": "sink", "sources": "source", "operations": "operation",
@@ -149,14 +147,19 @@ def optimize(
         raise SolverError(f"HiGHS stopped without a plan ({result.termination}); try a longer time limit")
 
     stage2: dict[str, Any] = {"ran": False}
-    if tie_break and result.status == "optimal":
+    interpolated = objective == "cost" and any(d.get("capital_a", 0.0) > 0 for _, d in graph.nodes(data=True))
+    if interpolated:
+        # the model prices capital on an interpolation below the true curve: a tie-break or polish
+        # within it could raise the true cost the bound was proven against
+        stage2 = {"ran": False, "reason": "capital costs are interpolated in the model"}
+    elif tie_break and result.status == "optimal":
         remaining = None if time_limit is None else time_limit - (time.perf_counter() - start)
         if remaining is None or remaining > 0.5:
             stage2 = tie_break_new_pipes(model, solver, result.objective, time_limit=remaining)
             timings["tie_break"] = stage2.get("solve_time", 0.0)
         else:
             stage2 = {"ran": False, "reason": "no time left"}
-    if not stage2.get("ran") and needs_pipe_decisions(graph, objective):
+    if not stage2.get("ran") and not interpolated and needs_pipe_decisions(graph, objective):
         stage2["polished"] = polish(model, solver)
 
     return extract_plan(plant, graph, model, result, timings=timings, tie_break=stage2, method=method)

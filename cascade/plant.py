@@ -105,6 +105,9 @@ SCHEMA: dict[str, tuple[Field, ...]] = {
         Field("recycle", "bool", "", True, doc="may return water to the units that feed it"),
         Field("cost_fixed", "float", "money/yr", 0.0, doc="annual cost if installed"),
         Field("cost_per_t", "float", "money/t", 0.0, doc="cost per t treated"),
+        Field("cost_capital_a", "float", "money", 0.0, doc="capital cost a * Q^b if installed (Q in t/h)"),
+        Field("cost_capital_b", "float", "", 0.7, doc="exponent b of the capital cost, 0 < b <= 1"),
+        Field("min_flow", "float", "t/h", 0.0, doc="smallest flow when installed"),
     ),
     "discharges": (
         Field("max", "conc", "ppm", NAN, doc="limit on the mixed discharge (NaN: no limit)"),
@@ -159,6 +162,10 @@ class Plant:
         ``connections.min_flow``: the smallest flow (t/h) a used pipe must carry.
     pipe_cost_fixed : float, default 0
         ``connections.pipe_cost.fixed``: annual cost of each new pipe (money/yr).
+    finance : dict, optional
+        How capital turns into money per year: ``{"interest_rate": i, "lifetime": n}`` (capital
+        recovery factor ``i (1 + i)^n / ((1 + i)^n - 1)``) or ``{"annualisation_factor": f}``.
+        Needed when a regenerator has a capital cost (see :meth:`annualisation`).
 
     Notes
     -----
@@ -178,6 +185,7 @@ class Plant:
         objective: str = "freshwater",
         min_flow: float = 0.0,
         pipe_cost_fixed: float = 0.0,
+        finance: Mapping[str, float] | None = None,
     ) -> None:
         self.name = str(name)
         if isinstance(contaminants, str):  # Plant("x", "COD") means one contaminant, not three
@@ -189,6 +197,7 @@ class Plant:
         self.objective = objective
         self.min_flow = _number(min_flow, "connections", "min_flow")
         self.pipe_cost_fixed = _number(pipe_cost_fixed, "connections", "pipe_cost.fixed")
+        self.finance: dict[str, float] = {str(k): _number(v, "finance", str(k)) for k, v in (finance or {}).items()}
         self.forbidden: list[tuple[str, str]] = []
         self.required: list[tuple[str, str]] = []
         self.existing: list[tuple[str, str, float]] = []
@@ -275,6 +284,9 @@ class Plant:
         recycle: bool = True,
         cost_fixed: float = 0.0,
         cost_per_t: float = 0.0,
+        cost_capital_a: float = 0.0,
+        cost_capital_b: float = 0.7,
+        min_flow: float = 0.0,
     ) -> Plant:
         """Add a regenerator (treatment unit): fixed outlet (ppm) or removal fraction per contaminant."""
         return self._add(
@@ -286,6 +298,9 @@ class Plant:
             recycle=recycle,
             cost_fixed=cost_fixed,
             cost_per_t=cost_per_t,
+            cost_capital_a=cost_capital_a,
+            cost_capital_b=cost_capital_b,
+            min_flow=min_flow,
         )
 
     def add_discharge(
@@ -424,6 +439,25 @@ class Plant:
             write_plant(self, path)
         return yaml_text(self)
 
+    def annualisation(self) -> float | None:
+        """The factor that turns a capital cost into money per year, or None without ``finance``.
+
+        ``finance.annualisation_factor`` when given; otherwise the capital recovery factor of
+        ``interest_rate`` ``i`` over ``lifetime`` ``n`` years, ``i (1 + i)^n / ((1 + i)^n - 1)``
+        (``1 / n`` at ``i = 0``).
+
+        Examples
+        --------
+        >>> round(Plant("x", ["C"], finance={"interest_rate": 0.08, "lifetime": 10}).annualisation(), 4)
+        0.149
+        """
+        if "annualisation_factor" in self.finance:
+            return self.finance["annualisation_factor"]
+        i, n = self.finance.get("interest_rate"), self.finance.get("lifetime")
+        if i is None or n is None or n <= 0:
+            return None
+        return 1.0 / n if i == 0 else i * (1 + i) ** n / ((1 + i) ** n - 1)
+
     def equals(self, other: object) -> bool:
         """True when both plants describe the same data (names, tables, connections, settings)."""
         if not isinstance(other, Plant):
@@ -452,6 +486,7 @@ def _settings(plant: Plant) -> tuple:
         plant.objective,
         plant.min_flow,
         plant.pipe_cost_fixed,
+        tuple(sorted(plant.finance.items())),
         tuple(plant.forbidden),
         tuple(plant.required),
         tuple(plant.existing),

@@ -20,6 +20,9 @@ key                 meaning
 ``water_kind``      'fresh', 'reclaimed', 'rain' or 'other' for a supply
 ``cost_fixed``      regenerator: annual cost if installed
 ``cost_per_t``      regenerator: money per t treated
+``capital_a``       regenerator: capital cost ``a Q^b`` if installed (money, Q in t/h; 0: none)
+``capital_b``       regenerator: the exponent ``b``
+``min_flow``        regenerator: smallest flow when installed (t/h)
 ``recycle``         regenerator: may feed the units that feed it
 ``local_recycle``   operation: may feed its own inlet
 ``water_loss``      operation: t/h lost between inlet and outlet (negative: gained)
@@ -30,8 +33,8 @@ Edge attributes: ``existing`` (bool, the pipe is in today's plant), ``existing_f
 when not existing) and ``required`` (bool, the pipe must carry flow).
 
 Graph attributes: ``name``, ``contaminants``, ``units``, ``hours_per_year``, ``min_flow``,
-``pipe_cost_fixed`` and ``removed_existing`` (existing pipes the superstructure does not allow,
-which any plan removes).
+``pipe_cost_fixed``, ``annualisation`` (capital to money per year, None without ``finance``) and
+``removed_existing`` (existing pipes the superstructure does not allow, which any plan removes).
 
 Rules (``docs/plant-format.md``): supplies, sources, operation outlets and regenerator outlets may
 feed every sink, operation, regenerator and discharge, except that
@@ -97,6 +100,9 @@ def _node_attributes(kind: str, row, contaminants: list[str]) -> dict:
             recycle=bool(row["recycle"]),
             cost_fixed=float(row["cost_fixed"]),
             cost_per_t=float(row["cost_per_t"]),
+            capital_a=float(row["cost_capital_a"]),
+            capital_b=float(row["cost_capital_b"]),
+            min_flow=float(row["min_flow"]),
         )
     elif kind == "discharge":
         attrs.update(max_in=_given(row, "max", contaminants), price=float(row["price"]))
@@ -149,6 +155,7 @@ def build_superstructure(plant: Plant) -> nx.DiGraph:
         hours_per_year=plant.hours_per_year,
         min_flow=plant.min_flow,
         pipe_cost_fixed=plant.pipe_cost_fixed,
+        annualisation=plant.annualisation(),
     )
     for table, kind in _KIND.items():
         for unit_id, row in plant.table(table).iterrows():

@@ -26,6 +26,8 @@ no_outlet_limit      an operation picks up a contaminant but has no maximum outl
 outlet_below_inlet   an operation's max_outlet is lower than its max_inlet
 unreachable_limit    a sink or operation limit (inlet, or outlet when no inlet limit is given)
                      that no supply, source or regenerator meets
+bad_cost             a capital cost exponent outside (0, 1], a capital cost without ``finance``,
+                     a bad ``finance`` value, or a regenerator ``min_flow`` above its ``max_flow``
 zero_flow            (warning) a sink or source with zero flow
 ===================  ===================================================================
 
@@ -322,6 +324,23 @@ def _check_regenerators(plant: Plant, out: _Collector) -> None:
                     f"regenerator '{record.id}': removal of {c} is {r:g}; it must be a fraction between 0 and 1 "
                     "(0.9 removes 90 %)",
                 )
+        where = f"regenerator '{record.id}'"
+        a, b = record.values.get("cost_capital_a", 0.0), record.values.get("cost_capital_b", 0.7)
+        if not is_missing(b) and not 0 < b <= 1:
+            out.error("bad_cost", record.id, f"{where}: cost.capital.b is {b:g}; the exponent of a * Q^b must be "
+                      "in (0, 1] (economies of scale: 0.6-0.8 is usual)")
+        if not is_missing(a) and a > 0 and plant.annualisation() is None:
+            out.error("bad_cost", record.id, f"{where} has a capital cost but the plant has no 'finance'; add e.g. "
+                      "'finance: {interest_rate: 0.08, lifetime: 10}' or 'finance: {annualisation_factor: 0.15}'")
+        low, high = record.values.get("min_flow", 0.0), record.values.get("max_flow")
+        if not is_missing(low) and not is_missing(high) and high is not None and low > high:
+            out.error("bad_cost", record.id, f"{where}: min_flow {_show(plant, low, 't/h')} is above its max_flow "
+                      f"{_show(plant, high, 't/h')}")
+    for key, value in plant.finance.items():
+        bad = value < 0 if key == "interest_rate" else value <= 0
+        if bad:
+            out.error("bad_cost", None, f"finance.{key} is {value:g}; it must be "
+                      + ("0 or more" if key == "interest_rate" else "positive"))
 
 
 def _check_connections(plant: Plant, out: _Collector) -> None:

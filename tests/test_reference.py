@@ -40,6 +40,7 @@ def test_every_model_folder_is_tested():
         "wang_smith_1994_ex1", "polley_polley_2000", "demo_food_plant",
         "wang_smith_1994_ex1_regeneration_recycle", "wang_smith_1994_ex1_regeneration_reuse",
         "galan_grossmann_1998_ex1", "galan_grossmann_1998_ex7", "ruiz_grossmann_wtn_gdplib",
+        "ruiz_grossmann_wtn_gdplib_full",
     }
 
 

@@ -246,6 +246,22 @@ BUILDER_CASES = [
         "bad_number", "FW", ["[FW, D]", "nan"],
     ),
     (
+        "bad_cost_exponent",
+        lambda: tiny().add_regenerator("R", outlet={"C": 5}, cost_capital_a=100, cost_capital_b=1.5),
+        "bad_cost", "R", ["regenerator 'R'", "cost.capital.b is 1.5"],
+    ),
+    (
+        "bad_cost_no_finance",
+        lambda: Plant("x", ["C"]).add_freshwater("FW", {"C": 0}).add_sink("D", 10, {"C": 50})
+        .add_regenerator("R", outlet={"C": 5}, cost_capital_a=100),
+        "bad_cost", "R", ["regenerator 'R'", "no 'finance'"],
+    ),
+    (
+        "bad_cost_min_above_max",
+        lambda: tiny().add_regenerator("R", outlet={"C": 5}, min_flow=5, max_flow=3),
+        "bad_cost", "R", ["min_flow 5 t/h", "max_flow 3 t/h"],
+    ),
+    (
         "bad_option_unit",
         lambda: Plant("x", ["C"], units={"flow": "gpm"}).add_freshwater("FW", {"C": 0}).add_sink("D", 10, {"C": 50}),
         "bad_option", None, ["'gpm'", "t/h"],

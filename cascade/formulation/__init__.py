@@ -7,6 +7,7 @@
 * :mod:`~cascade.formulation.quality` - inlet, outlet and discharge limits, fixed-load balance;
 * :mod:`~cascade.formulation.piping` - pipe binaries, minimum flows, required pipes;
 * :mod:`~cascade.formulation.reuse` - regeneration reuse (``recycle: false``), exact with binaries;
+* :mod:`~cascade.formulation.costs` - concave capital costs of regenerators, piecewise with binaries;
 * :mod:`~cascade.formulation.objective` - fresh water or annual cost.
 
 Component names follow the equations: ``m.flow[i, j]``, ``m.pipe_built[i, j]``,
@@ -24,6 +25,7 @@ import pyomo.environ as pyo
 
 from ..exceptions import PlantDataError
 from .balances import add_balances
+from .costs import CapitalBreakpoints, add_capital_costs
 from .data import ModelData, build_data, check_supported, restrictions
 from .objective import cost_expr, freshwater_expr
 from .piping import add_piping, add_regenerator_installation, new_pipe_count
@@ -48,6 +50,7 @@ def build_model(
     pipes: bool = True,
     outlet: Mapping[tuple[str, str], float] | None = None,
     regeneration_scale: float = 1.0,
+    capital_breakpoints: CapitalBreakpoints | None = None,
 ) -> pyo.ConcreteModel:
     """Build the MILP for a superstructure.
 
@@ -67,6 +70,9 @@ def build_model(
     regeneration_scale : float, default 1
         Capacity of regenerators without ``max_flow``, in multiples of the plant's process water
         (see :mod:`cascade.formulation.data`).
+    capital_breakpoints : mapping of regenerator -> list of t/h, optional
+        Breakpoints of the piecewise capital costs (default:
+        :func:`~cascade.formulation.costs.initial_capital_breakpoints`).
 
     Returns
     -------
@@ -80,17 +86,25 @@ def build_model(
     """
     check_supported(graph, guessed=outlet is not None)
     data = build_data(graph, outlet, regeneration_scale=regeneration_scale)
-    m = network_model(graph, data, objective, pipes=pipes)
+    m = network_model(graph, data, objective, pipes=pipes, capital_breakpoints=capital_breakpoints)
     add_quality(m, data)
     return m
 
 
-def network_model(graph: nx.DiGraph, data: ModelData, objective: str, *, pipes: bool = True) -> pyo.ConcreteModel:
+def network_model(
+    graph: nx.DiGraph,
+    data: ModelData,
+    objective: str,
+    *,
+    pipes: bool = True,
+    capital_breakpoints: CapitalBreakpoints | None = None,
+) -> pyo.ConcreteModel:
     """The part every model shares: flows, water balances, pipe and regenerator decisions, objective.
 
     The quality constraints are added by the caller: the linear ones of
     :mod:`~cascade.formulation.quality`, or the relaxed bilinear ones of
-    :mod:`~cascade.formulation.relaxation`.
+    :mod:`~cascade.formulation.relaxation`. ``capital_breakpoints`` (regenerator -> flows, t/h)
+    are the breakpoints of the piecewise capital costs (:mod:`~cascade.formulation.costs`).
     """
     if objective not in ("freshwater", "cost"):
         raise PlantDataError(f"objective {objective!r} is not known; use 'freshwater' or 'cost'")
@@ -107,9 +121,12 @@ def network_model(graph: nx.DiGraph, data: ModelData, objective: str, *, pipes: 
                 m.pipe_built[e].fix(1)
         m.new_pipes = pyo.Expression(expr=new_pipe_count(m, data))
     add_regenerator_installation(m, data)
-    if objective != "cost":
+    if objective == "cost":
+        add_capital_costs(m, data, capital_breakpoints)
+    else:  # installation only matters for its cost, or where a minimum flow applies
         for r in m.regen_installed:
-            m.regen_installed[r].fix(1)
+            if not data.graph.nodes[r].get("min_flow", 0.0) > 0:
+                m.regen_installed[r].fix(1)
     m.freshwater = pyo.Expression(expr=freshwater_expr(m, data))
     if objective == "cost":
         m.cost = pyo.Expression(expr=cost_expr(m, data))

@@ -221,13 +221,15 @@ def is_bilinear(graph: nx.DiGraph, objective: str) -> bool:
     """Whether the linear model is not exact for this plant, so :mod:`cascade.bilinear` must solve it.
 
     True with removal-ratio or pass-through regenerators, fixed-load operations in a plant with
-    several contaminants, and wherever the outlet-at-maximum restriction is not exact
-    (:func:`restrictions`).
+    several contaminants, concave capital costs under the cost objective, and wherever the
+    outlet-at-maximum restriction is not exact (:func:`restrictions`).
     """
     contaminants = graph.graph["contaminants"]
     for _, d in graph.nodes(data=True):
         if d["kind"] == "regenerator" and any(c not in d["outlet"] for c in contaminants):
             return True
+        if d["kind"] == "regenerator" and objective == "cost" and d.get("capital_a", 0.0) > 0:
+            return True  # a concave capital cost: piecewise bounds refined like the relaxation's
         if d["kind"] == "operation" and len(contaminants) > 1:
             return True
     return bool(restrictions(graph, objective))

@@ -5,10 +5,12 @@
     \\text{freshwater} = \\sum_{w} \\sum_{out(w)} f
 
     \\text{cost} = H \\Big( \\sum_w p_w \\sum_{out(w)} f + \\sum_d p_d \\sum_{in(d)} f
-                 + \\sum_r c_r \\sum_{in(r)} f \\Big) + \\sum_r K_r z_r + P \\sum_{(i,j)\\,new} y_{ij}
+                 + \\sum_r c_r \\sum_{in(r)} f \\Big)
+                 + \\sum_r (K_r z_r + \\text{capital}_r) + P \\sum_{(i,j)\\,new} y_{ij}
 
 with ``H`` the hours per year, ``p`` prices per t, ``c_r`` a regenerator's cost per t treated,
-``K_r`` its annual fixed cost, ``z_r`` its installation binary and ``P`` the annual cost of a new
+``K_r`` its annual fixed cost, ``capital_r`` its annualised capital cost
+(:mod:`cascade.formulation.costs`), ``z_r`` its installation binary and ``P`` the annual cost of a new
 pipe. Existing pipes are free to keep.
 """
 
@@ -36,5 +38,6 @@ def cost_expr(m: pyo.ConcreteModel, data: ModelData):
         + sum(g.nodes[r]["cost_per_t"] * inflow(m, data, r) for r in data.nodes("regenerator"))
     )
     fixed = sum(g.nodes[r]["cost_fixed"] * m.regen_installed[r] for r in m.regen_installed)
+    fixed += sum(m.capital[r] for r in m.capital)
     pipes = g.graph["pipe_cost_fixed"] * new_pipe_count(m, data) if g.graph["pipe_cost_fixed"] else 0
     return hours * operating + fixed + pipes

@@ -11,8 +11,11 @@ bound of :mod:`cascade.formulation.data` (the big-M, never a magic number):
 
     y_{ij} = 1,\\ f_{ij} \\ge \\max(F^{min}, F^{req})   \\quad \\text{required pipes}
 
-    \\sum_{in(r)} f \\le U_r\\, z_r                    \\quad \\text{regenerator installed, when it has a fixed cost}
+    \\sum_{in(r)} f \\le U_r\\, z_r                    \\quad \\text{regenerator installed}
 
+    \\sum_{in(r)} f \\ge F^{min}_r\\, z_r                \\quad \\text{minimum flow of an installed regenerator}
+
+A regenerator gets ``z_r`` when it has a fixed or capital cost or a minimum flow.
 ``F^{min}_{ij}`` is the plant's ``min_flow`` capped by a fixed stream at either end
 (:func:`cascade.superstructure.pipe_minimum`). ``F^{req}`` (:data:`REQUIRED_FLOW`, t/h) is the
 smallest flow a required pipe must carry when the plant sets no ``min_flow``. Pipes get a binary
@@ -51,14 +54,27 @@ def add_piping(m: pyo.ConcreteModel, data: ModelData, min_flow: float) -> None:
         m.pipe_built[e].fix(1)
 
 
-def add_regenerator_installation(m: pyo.ConcreteModel, data: ModelData) -> None:
-    """Add ``regen_installed[r]`` and its capacity link for regenerators with a fixed cost."""
+def installable(data: ModelData) -> list[str]:
+    """Regenerators whose installation is a decision: a fixed or capital cost, or a minimum flow."""
     g = data.graph
-    costly = [r for r in data.nodes("regenerator") if g.nodes[r]["cost_fixed"] > 0]
+    return [
+        r for r in data.nodes("regenerator")
+        if g.nodes[r]["cost_fixed"] > 0 or g.nodes[r].get("capital_a", 0.0) > 0 or g.nodes[r].get("min_flow", 0.0) > 0
+    ]
+
+
+def add_regenerator_installation(m: pyo.ConcreteModel, data: ModelData) -> None:
+    """Add ``regen_installed[r]``, its capacity link and the minimum flow of an installed regenerator."""
+    g = data.graph
+    costly = installable(data)
     m.regen_installed = pyo.Var(costly, domain=pyo.Binary)
     m.regen_capacity = pyo.Constraint(
         costly,
         rule=lambda m, r: relation(inflow(m, data, r) - data.throughput_bound[r] * m.regen_installed[r], "<=", 0),
+    )
+    minimum = [r for r in costly if g.nodes[r].get("min_flow", 0.0) > 0]
+    m.regen_min_flow = pyo.Constraint(
+        minimum, rule=lambda m, r: inflow(m, data, r) >= g.nodes[r]["min_flow"] * m.regen_installed[r]
     )
 
 
