@@ -43,9 +43,10 @@ from .formulation.relaxation import build_relaxation, initial_breakpoints
 from .kpi import ZERO_FLOW, objective_value
 from .solve import HighsSolver, SolveResult
 
-#: Capacities tried for regenerators without max_flow, in multiples of the process water: the next
-#: when the relaxation is infeasible or the best plan runs a regenerator at its capacity.
-REGENERATION_SCALES = (1.0, 10.0, 100.0)
+#: Capacities tried for regenerators without max_flow (multiples of the process water) and operations
+#: without max_flow (multiples of their limiting flow): the next when the relaxation is infeasible or
+#: the best plan runs a regenerator at its capacity.
+CIRCULATION_SCALES = (1.0, 10.0, 100.0)
 #: Default relative gap at which the loop stops (0.1 %).
 TOLERANCE = 1e-3
 #: Flows below this (t/h) do not count as carrying water when refining partitions.
@@ -77,8 +78,11 @@ class BilinearOutcome:
         The capacity (t/h) imposed on regenerators without ``max_flow`` in the last bracket, None
         when every regenerator has one. The lower bound holds for plans within it.
     bound_binds : bool
-        True when the best plan still runs such a regenerator at that capacity: a plan with more
-        regeneration might be better than the bound says.
+        True when the best plan still runs such a regenerator, or an operation without ``max_flow``,
+        at the capacity imposed on it: a plan with more circulation might be better than the bound says.
+    circulation_scale : float or None
+        The multiple of their limiting flow that operations without ``max_flow`` were allowed in the
+        last bracket (None when every operation and regenerator has a ``max_flow``).
     """
 
     model: pyo.ConcreteModel | None
@@ -88,6 +92,7 @@ class BilinearOutcome:
     guess: dict[tuple[str, str], float] = field(default_factory=dict)
     regenerator_bound: float | None = None
     bound_binds: bool = False
+    circulation_scale: float | None = None
 
 
 def solve_bilinear(
@@ -132,13 +137,18 @@ def solve_bilinear(
 
     high = outlet_upper_bounds(graph)
     variable = variable_outlets(graph)
-    unbounded = [r for r, d in graph.nodes(data=True) if d["kind"] == "regenerator" and "max_flow" not in d]
+    unbounded = [  # units whose capacity is a modelling bound, scaled by CIRCULATION_SCALES
+        n for n, d in graph.nodes(data=True) if d["kind"] in ("regenerator", "operation") and "max_flow" not in d
+    ]
+    # Raising the scale weakens the relaxation, so it is raised only for regenerators: operations run at
+    # their limiting flow in most good plans, and their bound is stated instead (see the plan's notes).
+    escalating = [n for n in unbounded if graph.nodes[n]["kind"] == "regenerator"]
     best = _Best()
     iterations: list[dict[str, Any]] = []
-    for scale in REGENERATION_SCALES if unbounded else REGENERATION_SCALES[:1]:
+    for scale in CIRCULATION_SCALES if escalating else CIRCULATION_SCALES[:1]:
         bracket = _Bracket(graph, objective, scale, variable, high, best, iterations, options, remaining, start)
         bracket.run(tolerance, max_iterations)
-        binds = best.model is not None and _binds(best.model, unbounded)
+        binds = best.model is not None and _binds(best.model, escalating)
         if bracket.infeasible or binds:
             continue  # the regenerators' capacity may be what stops a better plan: raise it
         break
@@ -152,8 +162,10 @@ def solve_bilinear(
         proven = gap is not None and gap <= tolerance and bracket.relaxed_status == "optimal"
         status = "optimal" if proven else "feasible"
     result = _result(status, best.objective, lower if math.isfinite(lower) else None, start, best.size)
-    bound = bracket.regenerator_bound if unbounded else None
-    return BilinearOutcome(best.model, best.solver, result, iterations, best.guess, bound, binds)
+    bound = bracket.regenerator_bound if escalating else None
+    scale = bracket.scale if unbounded else None
+    binds = best.model is not None and _binds(best.model, unbounded)
+    return BilinearOutcome(best.model, best.solver, result, iterations, best.guess, bound, binds, scale)
 
 
 class _Bracket:
@@ -176,7 +188,7 @@ class _Bracket:
 
     def run(self, tolerance: float, max_iterations: int) -> None:
         graph, variable = self.graph, self.variable
-        data = build_data(graph, {v: self.high[v] for v in variable}, regeneration_scale=self.scale)
+        data = build_data(graph, {v: self.high[v] for v in variable}, circulation_scale=self.scale)
         self.capital = initial_capital_breakpoints(data) if self.objective == "cost" else {}
         self.restrict({v: self.high[v] for v in variable})
         breakpoints = initial_breakpoints(graph)
@@ -185,7 +197,7 @@ class _Bracket:
             if left is not None and left <= 0:
                 return
             relaxation = build_relaxation(
-                graph, self.objective, breakpoints, regeneration_scale=self.scale, capital_breakpoints=self.capital
+                graph, self.objective, breakpoints, circulation_scale=self.scale, capital_breakpoints=self.capital
             )
             self.regenerator_bound = relaxation.data.regenerator_bound
             relaxed = HighsSolver(time_limit=left, **self.options).solve(relaxation)
@@ -220,10 +232,10 @@ class _Bracket:
                 return  # the relaxation stopped at the time limit without a point to refine at
 
 
-def _binds(model: pyo.ConcreteModel, regenerators: list[str]) -> bool:
-    """Whether any of ``regenerators`` runs at the capacity the model imposed on it."""
+def _binds(model: pyo.ConcreteModel, units: list[str]) -> bool:
+    """Whether any of ``units`` runs at the capacity the model imposed on it."""
     data = model.data
-    for r in regenerators:
+    for r in units:
         inflow = sum(pyo.value(model.flow[e]) for e in data.in_edges[r])
         if inflow >= data.throughput_bound[r] * (1 - 1e-6):
             return True
@@ -251,7 +263,7 @@ def _try_restriction(
     if time_limit is not None and time_limit <= 0:
         return
     try:
-        model = build_model(graph, objective, outlet=guess, regeneration_scale=scale, capital_breakpoints=capital)
+        model = build_model(graph, objective, outlet=guess, circulation_scale=scale, capital_breakpoints=capital)
     except InfeasiblePlantError:
         return
     solver = HighsSolver(time_limit=time_limit, **options)

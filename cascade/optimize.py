@@ -129,7 +129,7 @@ def optimize(
         model, solver, result = outcome.model, outcome.solver, outcome.result
         method.update(
             tolerance=tolerance, iterations=outcome.iterations, regenerator_bound=outcome.regenerator_bound,
-            bound_binds=outcome.bound_binds,
+            bound_binds=outcome.bound_binds, circulation_scale=outcome.circulation_scale,
         )
     else:
         tick = time.perf_counter()
@@ -355,16 +355,24 @@ def extract_plan(
     method = dict(method or {"name": "linear"})
     if method["name"] == "bilinear":
         iterations = method.get("iterations", [])
+        proof = (
+            "no lower bound was proven in the time" if result.gap is None
+            else f"the plan within {100 * result.gap:.3g} % of the proven lower bound"
+        )
         notes = [
             f"Bilinear plant (outlet concentrations that depend on the flows) solved by MILP relaxation and "
-            f"restriction: {len(iterations)} relaxation(s), the plan within {100 * (result.gap or 0):.3g} % of "
-            "the proven lower bound."
+            f"restriction: {len(iterations)} relaxation(s), {proof}."
         ]
-        if method.get("regenerator_bound") is not None:
+        if method.get("circulation_scale") is not None:
+            k = method["circulation_scale"]
+            parts = [f"operations at {k:g} x the flow that takes their limiting contaminant from its inlet to its "
+                     "outlet limit"]
+            if method.get("regenerator_bound") is not None:
+                parts.append(f"regenerators at {method['regenerator_bound'] / scale:.6g} {plant.units['flow']}")
             notes.append(
-                f"Regenerators without a max_flow were given a capacity of {method['regenerator_bound'] / scale:.6g} "
-                f"{plant.units['flow']} in the search; the lower bound holds for plans within it."
-                + (" The plan runs a regenerator at that capacity: more regeneration might do better."
+                "Units without a max_flow were bounded in the search (" + "; ".join(parts) + "); the lower bound "
+                "holds for plans within these bounds."
+                + (" The plan runs a unit at its bound: more circulation might do better."
                    if method.get("bound_binds") else "")
             )
     else:

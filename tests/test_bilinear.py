@@ -27,6 +27,8 @@ def test_wang_smith_with_regeneration_recycle_to_5_ppm():
     _assert_bracketed(plan)
     assert plan.freshwater == pytest.approx(20.0, rel=TOLERANCE)
     assert plan.regenerated > 0
+    # the operations' flow bounds are modelling bounds here (water circulates through the regenerator): said
+    assert any("Units without a max_flow were bounded" in n and "operations at 1 x" in n for n in plan.notes)
 
 
 def test_removal_regenerator_fed_by_a_mix_by_hand():
@@ -107,12 +109,13 @@ def _with_regenerator(plant: Plant, removal: float) -> Plant:
 @given(bilinear_plants(), st.sampled_from([0.5, 0.9, 0.99]))
 def test_a_regenerator_never_worsens_the_plan_and_every_plan_passes_the_check(plant, removal):
     note(plant.to_yaml())
-    without = cascade.optimize(plant, tie_break=False, time_limit=30)
-    with_regen = cascade.optimize(_with_regenerator(plant, removal), tie_break=False, time_limit=30)
+    without = cascade.optimize(plant, tie_break=False, time_limit=15)
+    with_regen = cascade.optimize(_with_regenerator(plant, removal), tie_break=False, time_limit=15)
     for plan in (without, with_regen):
-        assert plan.check.passed and plan.bound <= plan.objective + 1e-6 * max(1.0, plan.objective)
+        assert plan.check.passed
+        assert plan.bound is None or plan.bound <= plan.objective + 1e-6 * max(1.0, plan.objective)
     # the regenerator's optimum is no worse, so its proven bound is below the other plan
-    assert with_regen.bound <= without.objective * (1 + 1e-6) + 1e-6
+    assert with_regen.bound is None or with_regen.bound <= without.objective * (1 + 1e-6) + 1e-6
     if without.status == with_regen.status == "optimal":
         assert with_regen.objective <= without.objective * (1 + 2 * TOLERANCE) + 1e-6
 
@@ -152,9 +155,9 @@ def _relaxed(plant: Plant, factor: float) -> Plant:
 def test_relaxing_a_limit_never_worsens_the_proven_bound(plant, factor):
     note(plant.to_yaml())
     plant = _with_regenerator(plant, 0.9)
-    strict = cascade.optimize(plant, tie_break=False, time_limit=30)
-    loose = cascade.optimize(_relaxed(plant, factor), tie_break=False, time_limit=30)
+    strict = cascade.optimize(plant, tie_break=False, time_limit=15)
+    loose = cascade.optimize(_relaxed(plant, factor), tie_break=False, time_limit=15)
     assert strict.check.passed and loose.check.passed
-    assert loose.bound <= strict.objective * (1 + 1e-6) + 1e-6
+    assert loose.bound is None or loose.bound <= strict.objective * (1 + 1e-6) + 1e-6
     if strict.status == loose.status == "optimal":
         assert loose.objective <= strict.objective * (1 + 2 * TOLERANCE) + 1e-6

@@ -49,7 +49,7 @@ def build_model(
     *,
     pipes: bool = True,
     outlet: Mapping[tuple[str, str], float] | None = None,
-    regeneration_scale: float = 1.0,
+    circulation_scale: float = 1.0,
     capital_breakpoints: CapitalBreakpoints | None = None,
 ) -> pyo.ConcreteModel:
     """Build the MILP for a superstructure.
@@ -67,7 +67,7 @@ def build_model(
         :mod:`cascade.formulation.data`): the model is then the linear restriction in which no
         real outlet exceeds its guess. Needed for removal-ratio and pass-through regenerators and
         for fixed-load operations with several contaminants.
-    regeneration_scale : float, default 1
+    circulation_scale : float, default 1
         Capacity of regenerators without ``max_flow``, in multiples of the plant's process water
         (see :mod:`cascade.formulation.data`).
     capital_breakpoints : mapping of regenerator -> list of t/h, optional
@@ -85,7 +85,7 @@ def build_model(
         For plant features this version cannot optimise (see :func:`check_supported`).
     """
     check_supported(graph, guessed=outlet is not None)
-    data = build_data(graph, outlet, regeneration_scale=regeneration_scale)
+    data = build_data(graph, outlet, circulation_scale=circulation_scale)
     m = network_model(graph, data, objective, pipes=pipes, capital_breakpoints=capital_breakpoints)
     add_quality(m, data)
     return m

@@ -31,9 +31,12 @@ Flow bounds (each provably valid, so big-M values taken from them cut off no pla
   an operation's limiting contaminant at its outlet maximum (Savelski & Bagajewicz 2000, 2003:
   more water through a fixed-load unit than that is equivalent to a bypass around it). Where the
   superstructure does not allow the bypass (forbidden pairs, fresh water to a discharge) this is a
-  stated modelling bound;
+  stated modelling bound. Water circulating around regenerators or between operations breaks the
+  bypass argument too, so for bilinear plants :mod:`cascade.bilinear` multiplies this bound (of an
+  operation without ``max_flow``) by ``circulation_scale``, raises it when a plan runs at it, and
+  states it;
 * regenerator ``r``: ``max_flow_r`` when given; otherwise ``k U``, with ``U`` the plant's process
-  water ``sum flow_k + sum flow_s + sum F_o^max`` and ``k`` the ``regeneration_scale`` (default 1),
+  water ``sum flow_k + sum flow_s + sum F_o^max`` and ``k`` the ``circulation_scale`` (default 1),
   is imposed as its capacity. With fixed outlets that loses nothing (more than all the process
   water through one regenerator can only be circulation, which a fixed outlet makes pointless);
   with removal ratios repeated passes can pay, so :mod:`cascade.bilinear` raises ``k`` when the
@@ -285,7 +288,7 @@ def check_connected(graph: nx.DiGraph) -> None:
 
 
 def build_data(
-    graph: nx.DiGraph, outlet: Mapping[tuple[str, str], float] | None = None, *, regeneration_scale: float = 1.0
+    graph: nx.DiGraph, outlet: Mapping[tuple[str, str], float] | None = None, *, circulation_scale: float = 1.0
 ) -> ModelData:
     """Precompute adjacency lists, outlet concentrations and flow bounds (see the module notes).
 
@@ -297,8 +300,10 @@ def build_data(
         Outlet concentrations of operations and regenerators to model instead of the defaults
         (guesses the real outlet must not exceed). An operation's guess must not exceed its
         ``max_outlet``.
-    regeneration_scale : float, default 1
-        Capacity of a regenerator without ``max_flow``, in multiples of the plant's process water.
+    circulation_scale : float, default 1
+        Capacity of a regenerator without ``max_flow``, in multiples of the plant's process water,
+        and the multiple of its limiting flow an operation without ``max_flow`` may carry (see the
+        module notes).
     """
     check_connected(graph)
     guessed = dict(outlet or {})
@@ -327,8 +332,11 @@ def build_data(
             bound[n] = _operation_bound(n, d, in_edges[n], highest)
     process_water = sum(v + gain[n] for n, v in bound.items())
     for n, d in graph.nodes(data=True):
+        if d["kind"] == "operation":
+            bound[n] = _operation_bound(n, d, in_edges[n], highest, circulation_scale)
+    for n, d in graph.nodes(data=True):
         if d["kind"] == "regenerator":
-            bound[n] = d.get("max_flow", regeneration_scale * process_water)
+            bound[n] = d.get("max_flow", circulation_scale * process_water)
     for n, d in graph.nodes(data=True):
         if d["kind"] == "supply":
             feedable = sum(bound[j] for _, j in out_edges[n] if kinds[j] != "discharge")
@@ -339,11 +347,11 @@ def build_data(
     arc_bound = {(i, j): min(bound[i] + gain[i], bound[j]) for i, j in edges}
     return ModelData(
         graph, contaminants, edges, in_edges, out_edges, conc, bound, arc_bound, frozenset(guessed),
-        regeneration_scale * process_water,
+        circulation_scale * process_water,
     )
 
 
-def _operation_bound(node: str, d: dict, in_edges: list[tuple[str, str]], highest: dict) -> float:
+def _operation_bound(node: str, d: dict, in_edges: list[tuple[str, str]], highest: dict, scale: float = 1.0) -> float:
     """Largest inflow of an operation: ``max_c (1000 L_c + Cout_c F^loss) / (Cout_c - Cin^max_c)``, or ``max_flow``.
 
     With ``F^loss`` the water it loses, the outlet of ``c`` at its maximum needs an inflow
@@ -365,7 +373,7 @@ def _operation_bound(node: str, d: dict, in_edges: list[tuple[str, str]], highes
         margin = d["max_out"][c] - inlet
         needed = LOAD_TO_PPM * load + d["max_out"][c] * d["water_loss"]
         largest = max(largest, needed / margin if margin > 0 else math.inf)
-    cap = min(cap, largest)
+    cap = min(cap, scale * largest)
     if not math.isfinite(cap):
         raise PlantDataError(
             f"operation '{node}' has no bound on its flow: give a max_inlet below its max_outlet, "

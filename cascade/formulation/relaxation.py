@@ -65,7 +65,7 @@ def initial_breakpoints(graph: nx.DiGraph) -> dict[tuple[str, str], list[float]]
 
 def build_relaxation(
     graph: nx.DiGraph, objective: str, breakpoints: Breakpoints, *, pipes: bool = False,
-    regeneration_scale: float = 1.0,
+    circulation_scale: float = 1.0,
     capital_breakpoints: Mapping[str, Sequence[float]] | None = None,
 ) -> pyo.ConcreteModel:
     """Build the MILP relaxation of the exact (bilinear) model over the given partitions.
@@ -80,7 +80,7 @@ def build_relaxation(
         :func:`initial_breakpoints`).
     pipes : bool, default False
         Pipe binaries on every pipe even when the objective does not need them.
-    regeneration_scale : float, default 1
+    circulation_scale : float, default 1
         Capacity of regenerators without ``max_flow``, in multiples of the process water.
     capital_breakpoints : mapping of regenerator -> list of t/h, optional
         Breakpoints of the piecewise capital costs (:mod:`cascade.formulation.costs`).
@@ -96,7 +96,7 @@ def build_relaxation(
     check_supported(graph, guessed=True)
     high = outlet_upper_bounds(graph)
     variable = variable_outlets(graph)
-    data = build_data(graph, {v: high[v] for v in variable}, regeneration_scale=regeneration_scale)
+    data = build_data(graph, {v: high[v] for v in variable}, circulation_scale=circulation_scale)
     m = network_model(graph, data, objective, pipes=pipes, capital_breakpoints=capital_breakpoints)
     _add_relaxed_quality(m, data, variable, high)
     _add_piecewise_mccormick(m, data, breakpoints)
