@@ -12,6 +12,11 @@ class CascadeError(Exception):
     """Base class of every error cascade raises on purpose."""
 
 
+def summarise(problems: list[str], noun: str = "problems") -> str:
+    """One message for a list of problems: the only one, or ``"3 problems: a; b; c"``."""
+    return problems[0] if len(problems) == 1 else f"{len(problems)} {noun}: " + "; ".join(problems)
+
+
 class PlantDataError(CascadeError, ValueError):
     """The plant description is malformed or physically impossible.
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from .exceptions import PlantDataError
+from .exceptions import PlantDataError, summarise
 from .plant import FORMAT, KIND_NAMES, SCHEMA, Plant, is_missing
 from .units import accepted, factor
 
@@ -210,10 +210,7 @@ class _Problems:
 
     def raise_if_any(self) -> None:
         if self.items:
-            head = self.items[0] if len(self.items) == 1 else (
-                f"{len(self.items)} problems: " + "; ".join(self.items)
-            )
-            raise PlantDataError(f"{self.label}: {head}", problems=self.items)
+            raise PlantDataError(f"{self.label}: {summarise(self.items)}", problems=self.items)
 
 
 def _unknown(key: str, allowed: tuple[str, ...] | list[str], where: str) -> str:

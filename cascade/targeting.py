@@ -51,7 +51,7 @@ from typing import Any
 
 import pandas as pd
 
-from .exceptions import InfeasiblePlantError, UnsupportedFeatureError
+from .exceptions import InfeasiblePlantError, UnsupportedFeatureError, summarise
 from .plant import Plant, is_missing
 from .units import LOAD_TO_PPM, factor
 
@@ -255,8 +255,7 @@ def _check_scope(plant: Plant) -> None:
                     "(give the highest inlet concentration it tolerates)"
                 )
     if problems:
-        head = problems[0] if len(problems) == 1 else f"{len(problems)} problems: " + "; ".join(problems)
-        raise UnsupportedFeatureError(head, problems=problems)
+        raise UnsupportedFeatureError(summarise(problems), problems=problems)
 
 
 def _cleanest_supply(plant: Plant, c: str) -> tuple[str, float, float | None]:

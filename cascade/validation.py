@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .exceptions import PlantDataError
+from .exceptions import PlantDataError, summarise
 from .plant import KIND_NAMES, OBJECTIVES, SCHEMA, SUPPLY_KINDS, Plant, is_missing
 from .units import DEFAULT_UNITS, accepted, factor
 
@@ -98,10 +98,7 @@ class ValidationReport:
         errors = self.errors
         if errors:
             messages = [f.message for f in errors]
-            head = messages[0] if len(messages) == 1 else (
-                f"{len(messages)} problems: " + "; ".join(messages)
-            )
-            raise PlantDataError(head, problems=messages)
+            raise PlantDataError(summarise(messages), problems=messages)
 
     def to_frame(self) -> pd.DataFrame:
         """The findings as a DataFrame (code, severity, unit, message)."""

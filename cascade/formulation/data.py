@@ -54,7 +54,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from ..exceptions import InfeasiblePlantError, PlantDataError, UnsupportedFeatureError
+from ..exceptions import InfeasiblePlantError, PlantDataError, UnsupportedFeatureError, summarise
 from ..units import LOAD_TO_PPM
 
 
@@ -144,8 +144,7 @@ def check_supported(graph: nx.DiGraph, *, guessed: bool = False) -> None:
                 "contaminants; its outlets are bilinear: the linear model needs outlet guesses"
             )
     if problems:
-        head = problems[0] if len(problems) == 1 else f"{len(problems)} unsupported features: " + "; ".join(problems)
-        raise UnsupportedFeatureError(head, problems=problems)
+        raise UnsupportedFeatureError(summarise(problems, "unsupported features"), problems=problems)
 
 
 def outlet_concentrations(
