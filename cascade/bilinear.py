@@ -148,8 +148,7 @@ def solve_bilinear(
     for scale in CIRCULATION_SCALES if escalating else CIRCULATION_SCALES[:1]:
         bracket = _Bracket(graph, objective, scale, variable, high, best, iterations, options, remaining, start)
         bracket.run(tolerance, max_iterations)
-        binds = best.model is not None and _binds(best.model, escalating)
-        if bracket.infeasible or binds:
+        if bracket.infeasible or (best.model is not None and _binds(best.model, escalating)):
             continue  # the regenerators' capacity may be what stops a better plan: raise it
         break
     if bracket.infeasible and best.model is None:

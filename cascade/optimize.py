@@ -40,7 +40,7 @@ from .plan import RetrofitPlan
 from .plant import KIND_NAMES, Plant
 from .solve import HighsSolver, SolveResult
 from .superstructure import build_superstructure
-from .units import LOAD_TO_PPM, factor
+from .units import factor, operation_room
 
 #: Relative slack on the stage-1 objective allowed in the tie-break stage.
 TIE_TOLERANCE = 1e-7
@@ -312,7 +312,7 @@ def _operation_need(d: dict, quality: dict[str, float]) -> float:
     ``F (Cout - C) = 1000 L + Cout F_loss`` for each contaminant; the largest ``F`` is needed.
     """
     return max(
-        ((LOAD_TO_PPM * load + d["max_out"][c] * d["water_loss"]) / (d["max_out"][c] - quality[c])
+        (operation_room(load, d["max_out"][c], d["water_loss"]) / (d["max_out"][c] - quality[c])
          for c, load in d["load"].items() if load > 0 and d["max_out"][c] > quality[c]),
         default=0.0,
     )

@@ -53,7 +53,7 @@ import pandas as pd
 
 from .exceptions import InfeasiblePlantError, UnsupportedFeatureError, summarise
 from .plant import Plant, is_missing
-from .units import LOAD_TO_PPM, factor
+from .units import LOAD_TO_PPM, factor, operation_room
 
 #: Relative tolerance for "no room left" at a level (pinch) and for infeasibility.
 TOLERANCE = 1e-9
@@ -215,6 +215,7 @@ def target(plant: Plant) -> TargetResult:
     ]
     to_plant = 1.0 / factor("flow", plant.units["flow"])
     table = _cascade_table(streams, levels, supply, quality, freshwater, need, to_plant)
+    reasons = _lower_bound_reasons(plant)
     return TargetResult(
         plant=plant.name,
         contaminant=c,
@@ -223,8 +224,8 @@ def target(plant: Plant) -> TargetResult:
         freshwater=freshwater * to_plant,
         wastewater=(freshwater + supplied - demand) * to_plant,
         pinch=pinch,
-        exact=not _lower_bound_reasons(plant),
-        notes=tuple(_lower_bound_reasons(plant)),
+        exact=not reasons,
+        notes=tuple(reasons),
         cascade=table,
         streams=pd.DataFrame(
             [(s.unit, s.role, s.flow * to_plant, s.concentration) for s in streams],
@@ -288,7 +289,7 @@ def _streams(plant: Plant, c: str) -> list[Stream]:
     for unit_id, row in plant.operations.iterrows():
         c_in, c_out = float(row[f"max_inlet:{c}"]), float(row[f"max_outlet:{c}"])
         loss = float(row["water_loss"])
-        mass = LOAD_TO_PPM * float(row[f"load:{c}"]) + c_out * loss  # F (Cout - Cin) = 1000 L + Cout F_loss
+        mass = operation_room(float(row[f"load:{c}"]), c_out, loss)
         if row[f"load:{c}"] <= 0:
             continue  # validation refuses an operation that picks up nothing
         flow = mass / (c_out - c_in) if c_out > c_in else math.inf

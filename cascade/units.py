@@ -24,6 +24,22 @@ LOAD_TO_KG_PER_H: dict[str, float] = {"kg/h": 1.0, "g/h": 0.001, "kg/s": 3600.0,
 #: ppm rise per (kg/h of load) / (t/h of flow): 1 kg/h in 1 t/h is 1000 g/t = 1000 ppm.
 LOAD_TO_PPM = 1000.0
 
+
+def operation_room(load: float, max_outlet: float, water_loss: float = 0.0) -> float:
+    """The ``F (Cout - Cin)`` (t/h x ppm) an operation's inflow must offer for one contaminant.
+
+    A fixed-load operation with inflow ``F`` at ``Cin`` that picks up ``load`` kg/h and loses
+    ``water_loss`` t/h leaves at ``Cout`` when ``F Cin + 1000 load = Cout (F - water_loss)``, i.e.
+    ``F (Cout - Cin) = 1000 load + Cout water_loss``.
+
+    Examples
+    --------
+    >>> operation_room(2.0, 100.0)  # 20 t/h of clean water reach 100 ppm
+    2000.0
+    """
+    return LOAD_TO_PPM * load + max_outlet * water_loss
+
+
 DEFAULT_UNITS: dict[str, str] = {"flow": "t/h", "concentration": "ppm", "load": "kg/h", "money": "CNY"}
 
 _TABLES = {"flow": FLOW_TO_T_PER_H, "concentration": CONCENTRATION_TO_PPM, "load": LOAD_TO_KG_PER_H}

@@ -330,7 +330,7 @@ def _check_regenerators(plant: Plant, out: _Collector) -> None:
             out.error("bad_cost", record.id, f"{where} has a capital cost but the plant has no 'finance'; add e.g. "
                       "'finance: {interest_rate: 0.08, lifetime: 10}' or 'finance: {annualisation_factor: 0.15}'")
         low, high = record.values.get("min_flow", 0.0), record.values.get("max_flow")
-        if not is_missing(low) and not is_missing(high) and high is not None and low > high:
+        if not is_missing(low) and not is_missing(high) and low > high:
             out.error("bad_cost", record.id, f"{where}: min_flow {_show(plant, low, 't/h')} is above its max_flow "
                       f"{_show(plant, high, 't/h')}")
     for key, value in plant.finance.items():

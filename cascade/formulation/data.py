@@ -55,7 +55,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from ..exceptions import InfeasiblePlantError, PlantDataError, UnsupportedFeatureError, summarise
-from ..units import LOAD_TO_PPM
+from ..units import operation_room
 
 
 @dataclass(frozen=True)
@@ -370,7 +370,7 @@ def _operation_bound(node: str, d: dict, in_edges: list[tuple[str, str]], highes
         dirtiest = max((highest[i, c] for i, _ in in_edges), default=-math.inf)
         inlet = min(d["max_in"].get(c, math.inf), dirtiest)
         margin = d["max_out"][c] - inlet
-        needed = LOAD_TO_PPM * load + d["max_out"][c] * d["water_loss"]
+        needed = operation_room(load, d["max_out"][c], d["water_loss"])
         largest = max(largest, needed / margin if margin > 0 else math.inf)
     cap = min(cap, scale * largest)
     if not math.isfinite(cap):
