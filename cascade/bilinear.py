@@ -21,6 +21,12 @@ the relaxation's concentration (a new breakpoint, or the midpoint of its segment
 already sits on a breakpoint), so the relaxation tightens where the solution lies. The loop
 stops when the relative gap ``(upper - lower) / |upper|`` is at most ``tolerance`` (default
 0.1 %), when the time limit is reached, or after ``max_iterations`` relaxations.
+
+McCormick envelopes need a bound on every flow. Regenerators and operations without ``max_flow``
+get modelling bounds (:mod:`cascade.formulation.data`), stated in the plan, except where a bound
+can be proven: under the cost objective a regenerator that costs something per t treated can
+treat no more than the best plan's cost affords (:func:`affordable_flows`), and that capacity
+replaces the modelling one, so treatment networks get a lower bound free of assumptions.
 """
 
 from __future__ import annotations
@@ -76,13 +82,15 @@ class BilinearOutcome:
         The outlet guesses of the best plan's restriction.
     regenerator_bound : float or None
         The capacity (t/h) imposed on regenerators without ``max_flow`` in the last bracket, None
-        when every regenerator has one. The lower bound holds for plans within it.
+        when every regenerator has one or, under the cost objective, a proven capacity
+        (:func:`affordable_flows`). The lower bound holds for plans within it.
     bound_binds : bool
         True when the best plan still runs such a regenerator, or an operation without ``max_flow``,
         at the capacity imposed on it: a plan with more circulation might be better than the bound says.
     circulation_scale : float or None
         The multiple of their limiting flow that operations without ``max_flow`` were allowed in the
-        last bracket (None when every operation and regenerator has a ``max_flow``).
+        last bracket (None when every operation has a ``max_flow`` and every regenerator one or a
+        proven capacity: the lower bound then rests on no modelling bound).
     """
 
     model: pyo.ConcreteModel | None
@@ -137,23 +145,23 @@ def solve_bilinear(
 
     high = outlet_upper_bounds(graph)
     variable = variable_outlets(graph)
-    unbounded = [  # units whose capacity is a modelling bound, scaled by CIRCULATION_SCALES
-        n for n, d in graph.nodes(data=True) if d["kind"] in ("regenerator", "operation") and "max_flow" not in d
-    ]
+    operations = [n for n, d in graph.nodes(data=True) if d["kind"] == "operation" and "max_flow" not in d]
     # Raising the scale weakens the relaxation, so it is raised only for regenerators: operations run at
     # their limiting flow in most good plans, and their bound is stated instead (see the plan's notes).
-    escalating = [n for n in unbounded if graph.nodes[n]["kind"] == "regenerator"]
+    regenerators = [n for n, d in graph.nodes(data=True) if d["kind"] == "regenerator" and "max_flow" not in d]
     best = _Best()
     iterations: list[dict[str, Any]] = []
-    for scale in CIRCULATION_SCALES if escalating else CIRCULATION_SCALES[:1]:
+    for scale in CIRCULATION_SCALES if regenerators else CIRCULATION_SCALES[:1]:
         bracket = _Bracket(graph, objective, scale, variable, high, best, iterations, options, remaining, start)
-        bracket.run(tolerance, max_iterations)
-        if bracket.infeasible or (best.model is not None and _binds(best.model, escalating)):
+        bracket.run(tolerance, max_iterations, regenerators)
+        if bracket.infeasible or (best.model is not None and _binds(best.model, bracket.assumed)):
             continue  # the regenerators' capacity may be what stops a better plan: raise it
         break
     if bracket.infeasible and best.model is None:
         return BilinearOutcome(None, None, _result("infeasible", None, None, start), iterations)
     lower = bracket.lower
+    if best.objective is not None:
+        lower = min(lower, best.objective)  # the optimum is at most a known plan's value: above it is round-off
     if best.model is None:
         status = "error"
     else:
@@ -161,10 +169,71 @@ def solve_bilinear(
         proven = gap is not None and gap <= tolerance and bracket.relaxed_status == "optimal"
         status = "optimal" if proven else "feasible"
     result = _result(status, best.objective, lower if math.isfinite(lower) else None, start, best.size)
-    bound = bracket.regenerator_bound if escalating else None
-    scale = bracket.scale if unbounded else None
-    binds = best.model is not None and _binds(best.model, unbounded)
+    assumed = operations + bracket.assumed
+    bound = bracket.regenerator_bound if bracket.assumed else None
+    scale = bracket.scale if assumed else None
+    binds = best.model is not None and _binds(best.model, assumed)
     return BilinearOutcome(best.model, best.solver, result, iterations, best.guess, bound, binds, scale)
+
+
+def affordable_flows(graph: nx.DiGraph, upper: float) -> dict[str, float]:
+    """The most each regenerator without ``max_flow`` can treat in a plan that costs at most ``upper`` a year.
+
+    Every cost term is non-negative (validation refuses negative prices and costs), so a plan
+    whose annual cost is at most ``upper`` spends at most that on any one regenerator ``r``:
+
+    .. math::
+
+        H c_r Q_r + K_r + A a_r Q_r^{b_r} \\le \\text{upper}
+
+    with ``H`` the hours per year, ``c_r`` the cost per t, ``K_r`` the fixed cost, ``A`` the
+    annualisation factor and ``a_r Q^{b_r}`` the capital cost. The left side grows with ``Q_r``,
+    so its root (found by bisection) bounds ``Q_r``; a regenerator whose fixed cost alone exceeds
+    ``upper`` gets 0. Regenerators that cost nothing per t treated are left out (no bound
+    follows). These capacities are proven, not assumed: :func:`solve_bilinear` uses them, under
+    the cost objective, instead of its circulation bound.
+
+    Parameters
+    ----------
+    graph : networkx.DiGraph
+    upper : float
+        Annual cost of a known plan.
+
+    Returns
+    -------
+    dict of str -> float
+        Regenerator -> t/h (with a relative margin of 1e-9 for round-off).
+
+    Examples
+    --------
+    >>> g = nx.DiGraph(hours_per_year=1.0, annualisation=None)
+    >>> g.add_node("TU", kind="regenerator", cost_per_t=2.0, cost_fixed=0.0)
+    >>> round(affordable_flows(g, 100.0)["TU"], 6)
+    50.0
+    """
+    hours, annualisation = graph.graph["hours_per_year"], graph.graph.get("annualisation") or 0.0
+    out: dict[str, float] = {}
+    for r, d in graph.nodes(data=True):
+        if d["kind"] != "regenerator" or "max_flow" in d:
+            continue
+        per_t = hours * d["cost_per_t"]
+        a, b = annualisation * d.get("capital_a", 0.0), d.get("capital_b", 1.0)
+        room = upper - d["cost_fixed"]
+        if per_t <= 0 and a <= 0:
+            continue
+        if room <= 0:
+            out[r] = 0.0
+            continue
+        high = min(room / per_t if per_t > 0 else math.inf, (room / a) ** (1 / b) if a > 0 else math.inf)
+        low = 0.0
+        for _ in range(200):  # bisection on the increasing cost curve
+            mid = (low + high) / 2
+            if per_t * mid + a * mid**b <= room:
+                low = mid
+            else:
+                high = mid
+        out[r] = high * (1 + 1e-9) + 1e-9
+    return out
 
 
 class _Bracket:
@@ -179,14 +248,17 @@ class _Bracket:
         self.infeasible = False
         self.regenerator_bound = math.inf
         self.capital: dict[str, list[float]] = {}
+        self.assumed: list[str] = []  # regenerators whose capacity in the last relaxation was the circulation bound
 
     def restrict(self, guess: dict) -> None:
         _try_restriction(
             self.graph, self.objective, guess, self.best, self.options, self.remaining(), self.scale, self.capital
         )
 
-    def run(self, tolerance: float, max_iterations: int) -> None:
+    def run(self, tolerance: float, max_iterations: int, regenerators: list[str]) -> None:
+        """Refine until the gap closes; ``regenerators`` are those without ``max_flow``."""
         graph, variable = self.graph, self.variable
+        self.assumed = list(regenerators)
         data = build_data(graph, {v: self.high[v] for v in variable}, circulation_scale=self.scale)
         self.capital = initial_capital_breakpoints(data) if self.objective == "cost" else {}
         self.restrict({v: self.high[v] for v in variable})
@@ -195,8 +267,13 @@ class _Bracket:
             left = self.remaining()
             if left is not None and left <= 0:
                 return
+            proven = {}
+            if self.objective == "cost" and self.best.objective is not None:
+                proven = affordable_flows(graph, self.best.objective)
+            self.assumed = [r for r in regenerators if r not in proven]
             relaxation = build_relaxation(
-                graph, self.objective, breakpoints, circulation_scale=self.scale, capital_breakpoints=self.capital
+                graph, self.objective, breakpoints, circulation_scale=self.scale, capital_breakpoints=self.capital,
+                capacity=proven,
             )
             self.regenerator_bound = relaxation.data.regenerator_bound
             relaxed = HighsSolver(time_limit=left, **self.options).solve(relaxation)
@@ -344,4 +421,4 @@ def _result(status: str, objective, bound, start: float, size: dict | None = Non
     )
 
 
-__all__ = ["solve_bilinear", "BilinearOutcome", "TOLERANCE"]
+__all__ = ["solve_bilinear", "affordable_flows", "BilinearOutcome", "TOLERANCE"]

@@ -365,8 +365,10 @@ def extract_plan(
         ]
         if method.get("circulation_scale") is not None:
             k = method["circulation_scale"]
-            parts = [f"operations at {k:g} x the flow that takes their limiting contaminant from its inlet to its "
-                     "outlet limit"]
+            parts = []
+            if any(d["kind"] == "operation" and "max_flow" not in d for _, d in graph.nodes(data=True)):
+                parts.append(f"operations at {k:g} x the flow that takes their limiting contaminant from its inlet "
+                             "to its outlet limit")
             if method.get("regenerator_bound") is not None:
                 parts.append(f"regenerators at {method['regenerator_bound'] / scale:.6g} {plant.units['flow']}")
             notes.append(

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import cascade
 from cascade import Plant
-from cascade.bilinear import TOLERANCE
+from cascade.bilinear import TOLERANCE, affordable_flows
 
 
 def _assert_bracketed(plan: cascade.RetrofitPlan) -> None:
@@ -161,3 +161,39 @@ def test_relaxing_a_limit_never_worsens_the_proven_bound(plant, factor):
     assert loose.bound is None or loose.bound <= strict.objective * (1 + 1e-6) + 1e-6
     if strict.status == loose.status == "optimal":
         assert loose.objective <= strict.objective * (1 + 2 * TOLERANCE) + 1e-6
+
+
+def test_treatment_recirculation_beyond_the_process_water_with_a_proven_bound():
+    # S gives 10 t/h at 1000 ppm; R1 and R2 each remove 50 % per pass; D takes at most 100 ppm. The loop
+    # S -> R1 -> R2 -> D with y t/h of R2's outlet x back to R1 removes 75 % per round:
+    # x (10 + y) = 0.25 (10000 + x y), so x = 2500 / (10 + 0.75 y) <= 100 needs y >= 20, and the units
+    # treat 2 (10 + y) = 60 t/h, six times the process water (SCIP 10, exact bilinear model with flows up
+    # to 1e4 t/h: global optimum 60.000). Each t treated costs 1, so no plan costing at most 60 treats
+    # more than 60 t/h in one unit: that capacity is proven (cascade.bilinear.affordable_flows) and the
+    # lower bound rests on no modelling bound, so the plan states none.
+    plant = (Plant("recirculation", ["C"], objective="cost", hours_per_year=1).add_freshwater("FW")
+             .add_source("S", 10, {"C": 1000})
+             .add_regenerator("R1", removal={"C": 0.5}, cost_per_t=1)
+             .add_regenerator("R2", removal={"C": 0.5}, cost_per_t=1)
+             .add_discharge("D", {"C": 100}).forbid("FW", "R1").forbid("FW", "R2"))
+    plan = cascade.optimize(plant)
+    _assert_bracketed(plan)
+    assert plan.costs["total"] == pytest.approx(60.0, rel=TOLERANCE)
+    assert plan.bound <= 60.0
+    assert not any("Units without a max_flow were bounded" in n for n in plan.notes)
+
+
+def test_affordable_flows_bound_every_cheaper_plan():
+    # cost per t 2, fixed 10, capital 3 Q^0.5 (annualised at 1): 2 Q + 10 + 3 sqrt(Q) <= 100 at Q = 36.68...
+    plant = (Plant("afford", ["C"], objective="cost", hours_per_year=1, finance={"annualisation_factor": 1})
+             .add_freshwater("FW").add_source("S", 10, {"C": 100})
+             .add_regenerator("R", removal={"C": 0.5}, cost_per_t=2, cost_fixed=10, cost_capital_a=3,
+                              cost_capital_b=0.5)
+             .add_regenerator("FREE", removal={"C": 0.5})
+             .add_regenerator("DEAR", removal={"C": 0.5}, cost_per_t=1, cost_fixed=200)
+             .add_discharge("D"))
+    caps = affordable_flows(cascade.build_superstructure(plant), 100.0)
+    q = caps["R"]
+    assert 2 * q + 10 + 3 * q**0.5 == pytest.approx(100.0, rel=1e-7)
+    assert "FREE" not in caps  # costs nothing per t: no bound follows
+    assert caps["DEAR"] == 0.0  # its fixed cost alone is over budget

@@ -50,4 +50,5 @@ def test_relaxation_of_a_published_benchmark_stays_below_its_published_best():
     published = json.loads((folder / "expected.json").read_text(encoding="utf-8"))["published_objective"]["value"]
     plan = cascade.optimize(cascade.read_plant(folder / "plant.yaml"))
     assert plan.status == "optimal" and plan.check.passed
-    assert plan.bound <= plan.costs["total"] <= published
+    assert plan.bound <= plan.costs["total"] * (1 + 1e-9)  # round-off only
+    assert plan.costs["total"] <= published

@@ -40,7 +40,10 @@ Flow bounds (each provably valid, so big-M values taken from them cut off no pla
   is imposed as its capacity. With fixed outlets that loses nothing (more than all the process
   water through one regenerator can only be circulation, which a fixed outlet makes pointless);
   with removal ratios repeated passes can pay, so :mod:`cascade.bilinear` raises ``k`` when the
-  bound binds and states the bound it proved its gap within;
+  bound binds and states the bound it proved its gap within. A caller may pass a smaller
+  ``capacity`` it has proven no better plan exceeds (under the cost objective: what a plan that
+  costs no more than a known plan can afford to treat, see :func:`cascade.bilinear.affordable_flows`);
+  that one is no modelling assumption;
 * supply ``w``: ``max_flow_w`` when given, else the sum of the inflow bounds of what it may feed;
 * discharge ``d``: the sum of the outflow bounds of what may feed it;
 * arc ``(i, j)``: ``min(out_bound_i, in_bound_j)``.
@@ -287,7 +290,11 @@ def check_connected(graph: nx.DiGraph) -> None:
 
 
 def build_data(
-    graph: nx.DiGraph, outlet: Mapping[tuple[str, str], float] | None = None, *, circulation_scale: float = 1.0
+    graph: nx.DiGraph,
+    outlet: Mapping[tuple[str, str], float] | None = None,
+    *,
+    circulation_scale: float = 1.0,
+    capacity: Mapping[str, float] | None = None,
 ) -> ModelData:
     """Precompute adjacency lists, outlet concentrations and flow bounds (see the module notes).
 
@@ -303,6 +310,9 @@ def build_data(
         Capacity of a regenerator without ``max_flow``, in multiples of the plant's process water,
         and the multiple of its limiting flow an operation without ``max_flow`` may carry (see the
         module notes).
+    capacity : mapping of regenerator -> t/h, optional
+        Capacities of regenerators without ``max_flow`` that replace ``circulation_scale`` times
+        the process water: bounds the caller has proven (see the module notes).
     """
     check_connected(graph)
     guessed = dict(outlet or {})
@@ -335,7 +345,8 @@ def build_data(
             bound[n] = _operation_bound(n, d, in_edges[n], highest, circulation_scale)
     for n, d in graph.nodes(data=True):
         if d["kind"] == "regenerator":
-            bound[n] = d.get("max_flow", circulation_scale * process_water)
+            proven = (capacity or {}).get(n)
+            bound[n] = d.get("max_flow", circulation_scale * process_water if proven is None else proven)
     for n, d in graph.nodes(data=True):
         if d["kind"] == "supply":
             feedable = sum(bound[j] for _, j in out_edges[n] if kinds[j] != "discharge")

@@ -67,6 +67,7 @@ def build_relaxation(
     graph: nx.DiGraph, objective: str, breakpoints: Breakpoints, *, pipes: bool = False,
     circulation_scale: float = 1.0,
     capital_breakpoints: Mapping[str, Sequence[float]] | None = None,
+    capacity: Mapping[str, float] | None = None,
 ) -> pyo.ConcreteModel:
     """Build the MILP relaxation of the exact (bilinear) model over the given partitions.
 
@@ -84,6 +85,8 @@ def build_relaxation(
         Capacity of regenerators without ``max_flow``, in multiples of the process water.
     capital_breakpoints : mapping of regenerator -> list of t/h, optional
         Breakpoints of the piecewise capital costs (:mod:`cascade.formulation.costs`).
+    capacity : mapping of regenerator -> t/h, optional
+        Proven capacities of regenerators without ``max_flow`` (:func:`~cascade.formulation.data.build_data`).
 
     Returns
     -------
@@ -96,7 +99,7 @@ def build_relaxation(
     check_supported(graph, guessed=True)
     high = outlet_upper_bounds(graph)
     variable = variable_outlets(graph)
-    data = build_data(graph, {v: high[v] for v in variable}, circulation_scale=circulation_scale)
+    data = build_data(graph, {v: high[v] for v in variable}, circulation_scale=circulation_scale, capacity=capacity)
     m = network_model(graph, data, objective, pipes=pipes, capital_breakpoints=capital_breakpoints)
     _add_relaxed_quality(m, data, variable, high)
     _add_piecewise_mccormick(m, data, breakpoints)
