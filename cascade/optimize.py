@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import networkx as nx
@@ -38,12 +39,24 @@ from .formulation.relaxation import build_relaxation, initial_breakpoints
 from .kpi import ZERO_FLOW, annual_costs, indicators
 from .plan import RetrofitPlan
 from .plant import KIND_NAMES, Plant
+from .search import combined_gap, find_plan, load_plan, solve_relaxation
 from .solve import HighsSolver, SolveResult
 from .superstructure import build_superstructure
 from .units import factor, operation_room
 
 #: Relative slack on the stage-1 objective allowed in the tie-break stage.
 TIE_TOLERANCE = 1e-7
+#: Above this many pipes a plant with pipe decisions gets an LP bound and a restricted-MILP plan first
+#: (:mod:`cascade.search`).
+SEARCH_PIPES = 2000
+#: Up to this many pipes the whole MILP is then solved from that plan; above, neighbourhoods use the time.
+FULL_MODEL_PIPES = 20000
+#: Share of the time for the first restricted MILP (at least 2 s).
+FIRST_PLAN_SHARE = 0.25
+#: Share of the time for all restricted MILPs when the whole MILP follows.
+SEARCH_SHARE = 0.4
+#: Relative gap at which a restricted MILP stops: it only has to give a good plan, not prove one.
+RESTRICTED_GAP = 1e-3
 
 _TABLE_OF_KIND = {v: k for k, v in {
     "freshwater": "supply", "sinks": "sink", "sources": "source", "operations": "operation",
@@ -131,6 +144,13 @@ def optimize(
             tolerance=tolerance, iterations=outcome.iterations, regenerator_bound=outcome.regenerator_bound,
             bound_binds=outcome.bound_binds, circulation_scale=outcome.circulation_scale,
         )
+    elif needs_pipe_decisions(graph, objective) and graph.number_of_edges() > SEARCH_PIPES:
+        remaining = None if time_limit is None else max(time_limit - (time.perf_counter() - start), 0.01)
+        model, solver, result, search = _solve_large(
+            plant, graph, objective, time_limit=remaining, mip_rel_gap=mip_rel_gap, threads=threads,
+            solver_options=solver_options, pipes=tie_break, timings=timings,
+        )
+        method["search"] = search
     else:
         tick = time.perf_counter()
         model = build_model(graph, objective, pipes=tie_break)
@@ -163,6 +183,68 @@ def optimize(
         stage2["polished"] = polish(model, solver)
 
     return extract_plan(plant, graph, model, result, timings=timings, tie_break=stage2, method=method)
+
+
+def _solve_large(
+    plant: Plant, graph: nx.DiGraph, objective: str, *, time_limit: float | None, mip_rel_gap: float,
+    threads: int | None, solver_options: Mapping[str, Any] | None, pipes: bool, timings: dict[str, float],
+) -> tuple[pyo.ConcreteModel | None, HighsSolver | None, SolveResult, dict[str, Any]]:
+    """A large linear plant with pipe decisions: LP bound, restricted-MILP plan, then the full MILP from it.
+
+    See :mod:`cascade.search`. Up to :data:`FULL_MODEL_PIPES` pipes the whole MILP is then solved
+    from the plan found (HiGHS improves plan and bound); above, the neighbourhood rounds use the
+    time and the bound is the LP's. The status is ``optimal`` only when the whole plant's bound
+    proves it.
+    """
+    start = time.perf_counter()
+    options = {"mip_rel_gap": mip_rel_gap, "threads": threads, "options": dict(solver_options or {})}
+
+    def left() -> float | None:
+        return None if time_limit is None else max(time_limit - (time.perf_counter() - start), 0.01)
+
+    relaxation = solve_relaxation(graph, objective, options=options)
+    timings["relaxation"] = time.perf_counter() - start
+    lp = relaxation.result
+    search: dict[str, Any] = {"lp_bound": lp.objective, "pipes": graph.number_of_edges()}
+    if lp.status == "infeasible":
+        return None, None, lp, search
+    full = graph.number_of_edges() <= FULL_MODEL_PIPES
+    tick = time.perf_counter()
+    kind, base = baseline_flows(plant, graph)
+    remaining = left()
+    first = None if remaining is None else min(max(FIRST_PLAN_SHARE * remaining, 2.0), remaining / 2)
+    budget = remaining if not full or remaining is None else max(SEARCH_SHARE * remaining, first)
+    best = find_plan(
+        graph, objective, time_limit=budget, relaxation=relaxation,
+        options={**options, "mip_rel_gap": max(mip_rel_gap, RESTRICTED_GAP)},
+        initial=base if kind == "no reuse" else None, first_limit=first,
+    )
+    timings["restricted"] = time.perf_counter() - tick
+    search["rounds"] = best.rounds
+    search["full_model"] = full
+    model, solver, result = best.model, best.solver, best.result
+    from_whole = False
+    if full:
+        tick = time.perf_counter()
+        whole = build_model(graph, objective, pipes=pipes)
+        timings["build"] = time.perf_counter() - tick
+        whole_solver = HighsSolver(time_limit=left(), **options)
+        timings["handoff"] = whole_solver.set_model(whole)
+        warm = best.objective is not None
+        if warm:
+            load_plan(whole, best.flows)
+        outcome = whole_solver.solve(whole, time_limit=left(), warm_start=warm)
+        timings["solve"] = outcome.solve_time
+        if outcome.has_solution or result is None:
+            model, solver, result, from_whole = whole, whole_solver, outcome, True
+        else:  # the whole MILP stopped without loading a plan: keep the restricted one, with the whole bound
+            lp = replace(lp, objective=max(x for x in (lp.objective, outcome.bound) if x is not None))
+    if result is None or not result.has_solution:
+        return model, solver, result or lp, search
+    bound, gap = combined_gap(result.objective, lp.objective, result.bound if from_whole else None)
+    proven = (gap is not None and gap <= mip_rel_gap * (1 + 1e-9)) or (from_whole and result.status == "optimal")
+    result = replace(result, bound=bound, gap=gap, status="optimal" if proven else "feasible")
+    return model, solver, result, search
 
 
 def tie_break_new_pipes(
@@ -379,6 +461,17 @@ def extract_plan(
             )
     else:
         notes = list(restrictions(graph, objective_name))
+        search = method.get("search")
+        if search:
+            whole = "the whole MILP was then solved from it" if search.get("full_model") else (
+                "restricted MILPs over its pipes and their best-priced neighbours improved it"
+            )
+            notes.append(
+                f"Large plant ({search['pipes']} candidate pipes): the first plan came from a MILP restricted to the "
+                f"pipes the LP relaxation uses and the no-reuse pipes, and {whole}; the bound is the LP relaxation of "
+                "the whole plant" + (" or HiGHS's bound on the whole MILP, whichever is higher." if search.get(
+                    "full_model") else ".")
+            )
     if not check.passed:
         status = "error"
         notes.append(

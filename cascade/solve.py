@@ -137,6 +137,9 @@ class HighsSolver:
             Overrides the session's time limit for this call.
         warm_start : bool, default False
             Pass the current variable values to HiGHS as a MIP start.
+
+        A model with an import :class:`pyomo.environ.Suffix` named ``rc`` gets the reduced costs
+        of an LP's solution in it.
         """
         handoff = 0.0
         if model is not self._model:
@@ -167,6 +170,9 @@ class HighsSolver:
                 gap = 0.0
         if has_plan:
             results.solution_loader.load_vars()
+            rc = getattr(model, "rc", None)
+            if isinstance(rc, pyo.Suffix) and rc.import_enabled() and highs.getInfo().mip_node_count < 0:
+                rc.update(results.solution_loader.get_reduced_costs())  # an LP: its reduced costs, on request
         size = {
             "columns": int(highs.getNumCol()),
             "rows": int(highs.getNumRow()),

@@ -28,7 +28,7 @@ from .balances import add_balances
 from .costs import CapitalBreakpoints, add_capital_costs
 from .data import ModelData, build_data, check_supported, restrictions
 from .objective import cost_expr, freshwater_expr
-from .piping import add_piping, add_regenerator_installation, new_pipe_count
+from .piping import add_piping, add_regenerator_installation, add_relaxed_piping, new_pipe_count
 from .quality import add_quality
 from .reuse import add_regeneration_reuse
 
@@ -51,6 +51,8 @@ def build_model(
     outlet: Mapping[tuple[str, str], float] | None = None,
     circulation_scale: float = 1.0,
     capital_breakpoints: CapitalBreakpoints | None = None,
+    tighten: bool = True,
+    relaxed: bool = False,
 ) -> pyo.ConcreteModel:
     """Build the MILP for a superstructure.
 
@@ -73,6 +75,12 @@ def build_model(
     capital_breakpoints : mapping of regenerator -> list of t/h, optional
         Breakpoints of the piecewise capital costs (default:
         :func:`~cascade.formulation.costs.initial_capital_breakpoints`).
+    tighten : bool, default True
+        Dilution bounds on the arcs and no arcs that can never carry flow (exact; see
+        :mod:`cascade.formulation.data`). False builds the plain formulation.
+    relaxed : bool, default False
+        Build the LP relaxation instead, with the pipe binaries projected out (its optimum is the
+        MILP's LP bound; see :mod:`cascade.formulation.piping`).
 
     Returns
     -------
@@ -85,8 +93,8 @@ def build_model(
         For plant features this version cannot optimise (see :func:`check_supported`).
     """
     check_supported(graph, guessed=outlet is not None)
-    data = build_data(graph, outlet, circulation_scale=circulation_scale)
-    m = network_model(graph, data, objective, pipes=pipes, capital_breakpoints=capital_breakpoints)
+    data = build_data(graph, outlet, circulation_scale=circulation_scale, tighten=tighten)
+    m = network_model(graph, data, objective, pipes=pipes, capital_breakpoints=capital_breakpoints, relaxed=relaxed)
     add_quality(m, data)
     return m
 
@@ -98,6 +106,7 @@ def network_model(
     *,
     pipes: bool = True,
     capital_breakpoints: CapitalBreakpoints | None = None,
+    relaxed: bool = False,
 ) -> pyo.ConcreteModel:
     """The part every model shares: flows, water balances, pipe and regenerator decisions, objective.
 
@@ -105,6 +114,8 @@ def network_model(
     :mod:`~cascade.formulation.quality`, or the relaxed bilinear ones of
     :mod:`~cascade.formulation.relaxation`. ``capital_breakpoints`` (regenerator -> flows, t/h)
     are the breakpoints of the piecewise capital costs (:mod:`~cascade.formulation.costs`).
+    ``relaxed`` gives the projected LP relaxation of the pipe and regenerator decisions
+    (:mod:`~cascade.formulation.piping`).
     """
     if objective not in ("freshwater", "cost"):
         raise PlantDataError(f"objective {objective!r} is not known; use 'freshwater' or 'cost'")
@@ -114,13 +125,15 @@ def network_model(
     add_balances(m, data)
     add_regeneration_reuse(m, data)
     decisions = needs_pipe_decisions(graph, objective)
-    if pipes or decisions:
+    if relaxed:
+        add_relaxed_piping(m, data, graph.graph["min_flow"] if decisions else 0.0)
+    elif pipes or decisions:
         add_piping(m, data, graph.graph["min_flow"] if decisions else 0.0)
         if not decisions:
             for e in data.edges:
                 m.pipe_built[e].fix(1)
         m.new_pipes = pyo.Expression(expr=new_pipe_count(m, data))
-    add_regenerator_installation(m, data)
+    add_regenerator_installation(m, data, relaxed=relaxed)
     if objective == "cost":
         add_capital_costs(m, data, capital_breakpoints)
     else:  # installation only matters for its cost, or where a minimum flow applies

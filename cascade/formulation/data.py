@@ -46,7 +46,25 @@ Flow bounds (each provably valid, so big-M values taken from them cut off no pla
   that one is no modelling assumption;
 * supply ``w``: ``max_flow_w`` when given, else the sum of the inflow bounds of what it may feed;
 * discharge ``d``: the sum of the outflow bounds of what may feed it;
-* arc ``(i, j)``: ``min(out_bound_i, in_bound_j)``.
+* arc ``(i, j)``: ``min(out_bound_i, in_bound_j)``, and, where ``j`` has an inlet limit
+  ``L_jc`` (sink, operation, discharge), the **dilution bound**: with ``m_jc`` the lowest
+  concentration any stream that may feed ``j`` can have (0 for an outlet that depends on the
+  flows or is a guess), ``sum_k f_kj C_kc <= L_jc F_j`` and ``C_kc >= m_jc`` give
+  ``f_ij (C_ic - m_jc) + F_j m_jc <= L_jc F_j``, so for every ``c`` with ``C_ic > m_jc``
+
+  .. math::
+
+      f_{ij} \\le U_j \\, \\frac{L_{jc} - m_{jc}}{C_{ic} - m_{jc}}
+
+  with ``U_j`` the inflow bound of ``j`` (a sink's fixed flow). A stream dirtier than the limit
+  can reach ``j`` only diluted by cleaner water, and no more than this much of it.
+
+Arcs that can never carry flow are left out of the model (``ModelData.edges``), which is exact:
+an arc whose bound is 0, and, with a minimum pipe flow ``F^min_ij > 0``
+(:func:`cascade.superstructure.pipe_minimum`), an arc whose bound is below it (a used pipe must
+carry at least ``F^min``, so such a pipe is never used). Required and existing pipes are kept, and
+so is every arc of a unit that would otherwise have none (its balance row then says the plant is
+infeasible, instead of silently vanishing).
 """
 
 from __future__ import annotations
@@ -295,6 +313,7 @@ def build_data(
     *,
     circulation_scale: float = 1.0,
     capacity: Mapping[str, float] | None = None,
+    tighten: bool = True,
 ) -> ModelData:
     """Precompute adjacency lists, outlet concentrations and flow bounds (see the module notes).
 
@@ -313,6 +332,10 @@ def build_data(
     capacity : mapping of regenerator -> t/h, optional
         Capacities of regenerators without ``max_flow`` that replace ``circulation_scale`` times
         the process water: bounds the caller has proven (see the module notes).
+    tighten : bool, default True
+        Apply the dilution bounds and leave out the arcs that can never carry flow (module
+        notes). False gives the plain formulation (arc bounds from the two ends only, every arc),
+        for comparison: both have the same optimum.
     """
     check_connected(graph)
     guessed = dict(outlet or {})
@@ -355,10 +378,62 @@ def build_data(
         if d["kind"] == "discharge":
             bound[n] = sum(bound[i] + gain[i] for i, _ in in_edges[n])
     arc_bound = {(i, j): min(bound[i] + gain[i], bound[j]) for i, j in edges}
+    if tighten:
+        _dilution_bounds(graph, arc_bound, in_edges, bound, conc, set(guessed) | set(variable_outlets(graph)))
+        edges = _usable(graph, edges, arc_bound)
+    in_edges = {n: [] for n in graph}
+    out_edges = {n: [] for n in graph}
+    for i, j in edges:
+        out_edges[i].append((i, j))
+        in_edges[j].append((i, j))
+    arc_bound = {e: arc_bound[e] for e in edges}
     return ModelData(
         graph, contaminants, edges, in_edges, out_edges, conc, bound, arc_bound, frozenset(guessed),
         circulation_scale * process_water,
     )
+
+
+def _dilution_bounds(
+    graph: nx.DiGraph,
+    arc_bound: dict[tuple[str, str], float],
+    in_edges: dict[str, list[tuple[str, str]]],
+    bound: dict[str, float],
+    conc: dict[tuple[str, str], float],
+    variable: set[tuple[str, str]],
+) -> None:
+    """Tighten ``arc_bound`` in place by the dilution bound of the module notes."""
+    for j, d in graph.nodes(data=True):
+        limits = d.get("max_in") or {}
+        if d["kind"] not in ("sink", "operation", "discharge") or not limits or not in_edges[j]:
+            continue
+        for c, limit in limits.items():
+            low = {i: 0.0 if (i, c) in variable else conc[i, c] for i, _ in in_edges[j]}
+            cleanest = min(low.values())
+            for i, _ in in_edges[j]:
+                if low[i] > cleanest and low[i] > limit:
+                    share = max(limit - cleanest, 0.0) / (low[i] - cleanest)
+                    arc_bound[i, j] = min(arc_bound[i, j], bound[j] * share)
+
+
+def _usable(
+    graph: nx.DiGraph, edges: list[tuple[str, str]], arc_bound: dict[tuple[str, str], float]
+) -> list[tuple[str, str]]:
+    """The arcs that can carry flow (module notes): the others are left out of the model."""
+    from ..superstructure import pipe_minimum
+
+    def dead(i: str, j: str) -> bool:
+        e = graph.edges[i, j]
+        if e["required"] or e["existing"]:
+            return False
+        return arc_bound[i, j] <= 0 or arc_bound[i, j] < pipe_minimum(graph, i, j)
+
+    removed = {e for e in edges if dead(*e)}
+    for n, d in graph.nodes(data=True):  # a unit that must carry water keeps its arcs: its row then says why not
+        if d["kind"] in ("sink", "source", "operation") and d.get("flow", 1.0) > 0:
+            for side in (list(graph.in_edges(n)), list(graph.out_edges(n))):
+                if side and all(e in removed for e in side):
+                    removed -= set(side)
+    return [e for e in edges if e not in removed]
 
 
 def _operation_bound(node: str, d: dict, in_edges: list[tuple[str, str]], highest: dict, scale: float = 1.0) -> float:

@@ -39,5 +39,7 @@ def cost_expr(m: pyo.ConcreteModel, data: ModelData):
     )
     fixed = sum(g.nodes[r]["cost_fixed"] * m.regen_installed[r] for r in m.regen_installed)
     fixed += sum(m.capital[r] for r in m.capital)
-    pipes = g.graph["pipe_cost_fixed"] * new_pipe_count(m, data) if g.graph["pipe_cost_fixed"] else 0
+    pipes = 0
+    if g.graph["pipe_cost_fixed"]:
+        pipes = g.graph["pipe_cost_fixed"] * (m.new_pipes if hasattr(m, "new_pipes") else new_pipe_count(m, data))
     return hours * operating + fixed + pipes

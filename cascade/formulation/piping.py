@@ -21,6 +21,21 @@ A regenerator gets ``z_r`` when it has a fixed or capital cost or a minimum flow
 smallest flow a required pipe must carry when the plant sets no ``min_flow``. Pipes get a binary
 when the plant has a minimum flow, when new pipes cost money, or for the tie-break stage that
 minimises the number of new pipes (:func:`new_pipe_count`).
+
+**LP relaxation, projected** (``relaxed=True`` in :func:`cascade.formulation.build_model`). With
+``y`` continuous in [0, 1], the cheapest ``y`` for given flows is ``y_ij = f_ij / U_ij`` (the pipe
+capacity row binds; the minimum-flow row ``f >= F^min y`` then holds because ``F^min <= U``), so
+the LP relaxation of the MILP equals, with no ``y`` columns and no per-pipe rows,
+
+.. math::
+
+    \\text{new pipes} = \\sum_{(i,j)\\,new,\\ not\\ required} \\frac{f_{ij}}{U_{ij}}
+                      + \\#\\{(i,j)\\ new\\ and\\ required\\}
+
+and ``z_r`` continuous in [0, 1]. Where every arc's bound is at least its minimum flow (which the
+tightened data ensure: :mod:`cascade.formulation.data` leaves the others out) its optimum is the
+MILP's LP bound, from a model with about half the columns and a few hundred rows where the MILP
+has one row per pipe; otherwise it is a relaxation of that LP, so still a lower bound.
 """
 
 from __future__ import annotations
@@ -54,6 +69,20 @@ def add_piping(m: pyo.ConcreteModel, data: ModelData, min_flow: float) -> None:
         m.pipe_built[e].fix(1)
 
 
+def add_relaxed_piping(m: pyo.ConcreteModel, data: ModelData, min_flow: float) -> None:
+    """The projected LP relaxation of :func:`add_piping`: required flows only, and ``m.new_pipes`` fractional."""
+    g = data.graph
+    required = [e for e in data.edges if g.edges[e]["required"]]
+    m.required_flow = pyo.Constraint(
+        required, rule=lambda m, i, j: m.flow[i, j] >= max(pipe_minimum(g, i, j) if min_flow > 0 else 0, REQUIRED_FLOW)
+    )
+    fractional = [e for e in new_pipes(data) if not g.edges[e]["required"] and data.arc_bound[e] > 0]
+    m.new_pipes = pyo.Expression(
+        expr=sum(m.flow[e] / data.arc_bound[e] for e in fractional)
+        + sum(1 for e in new_pipes(data) if g.edges[e]["required"])
+    )
+
+
 def installable(data: ModelData) -> list[str]:
     """Regenerators whose installation is a decision: a fixed or capital cost, or a minimum flow."""
     g = data.graph
@@ -63,11 +92,12 @@ def installable(data: ModelData) -> list[str]:
     ]
 
 
-def add_regenerator_installation(m: pyo.ConcreteModel, data: ModelData) -> None:
-    """Add ``regen_installed[r]``, its capacity link and the minimum flow of an installed regenerator."""
+def add_regenerator_installation(m: pyo.ConcreteModel, data: ModelData, relaxed: bool = False) -> None:
+    """Add ``regen_installed[r]`` (continuous in [0, 1] when ``relaxed``), its capacity link and the
+    minimum flow of an installed regenerator."""
     g = data.graph
     costly = installable(data)
-    m.regen_installed = pyo.Var(costly, domain=pyo.Binary)
+    m.regen_installed = pyo.Var(costly, domain=pyo.UnitInterval if relaxed else pyo.Binary)
     m.regen_capacity = pyo.Constraint(
         costly,
         rule=lambda m, r: relation(inflow(m, data, r) - data.throughput_bound[r] * m.regen_installed[r], "<=", 0),
