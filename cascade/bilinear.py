@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,6 +113,7 @@ def solve_bilinear(
     mip_rel_gap: float = 1e-6,
     threads: int | None = None,
     solver_options: Mapping[str, Any] | None = None,
+    on_plan: Callable[[float], None] | None = None,
 ) -> BilinearOutcome:
     """Bracket the optimum of a bilinear plant between a relaxation and a real plan, refining until the gap closes.
 
@@ -132,6 +133,9 @@ def solve_bilinear(
     threads : int, optional
     solver_options : mapping, optional
         Further HiGHS options.
+    on_plan : callable, optional
+        Called with the true objective of every better plan found. (The lower bound is reported
+        only at the end: a bracket's bound holds only within its capacities.)
 
     Returns
     -------
@@ -149,7 +153,7 @@ def solve_bilinear(
     # Raising the scale weakens the relaxation, so it is raised only for regenerators: operations run at
     # their limiting flow in most good plans, and their bound is stated instead (see the plan's notes).
     regenerators = [n for n, d in graph.nodes(data=True) if d["kind"] == "regenerator" and "max_flow" not in d]
-    best = _Best()
+    best = _Best(on_plan=on_plan)
     iterations: list[dict[str, Any]] = []
     for scale in CIRCULATION_SCALES if regenerators else CIRCULATION_SCALES[:1]:
         bracket = _Bracket(graph, objective, scale, variable, high, best, iterations, options, remaining, start)
@@ -325,6 +329,7 @@ class _Best:
     solver: HighsSolver | None = None
     guess: dict = field(default_factory=dict)
     size: dict = field(default_factory=dict)
+    on_plan: Callable[[float], None] | None = None
 
 
 def _try_restriction(
@@ -352,6 +357,8 @@ def _try_restriction(
         best.objective, best.model, best.solver, best.guess, best.size = (
             true, model, solver, dict(guess), dict(result.size)
         )
+        if best.on_plan is not None:
+            best.on_plan(true)
 
 
 def _guesses(variable, high, relaxation, recomputed) -> list[dict]:

@@ -39,6 +39,7 @@ from .formulation.relaxation import build_relaxation, initial_breakpoints
 from .kpi import ZERO_FLOW, annual_costs, indicators
 from .plan import RetrofitPlan
 from .plant import KIND_NAMES, Plant
+from .progress import Callback, Tracker
 from .search import combined_gap, find_plan, load_plan, solve_relaxation
 from .solve import HighsSolver, SolveResult
 from .superstructure import build_superstructure
@@ -74,6 +75,7 @@ def optimize(
     tie_break: bool = True,
     solver_options: Mapping[str, Any] | None = None,
     tolerance: float = BILINEAR_TOLERANCE,
+    progress: Callback | None = None,
 ) -> RetrofitPlan:
     """Design the water network of a plant and return the retrofit plan.
 
@@ -99,6 +101,10 @@ def optimize(
         For bilinear plants (see :func:`cascade.formulation.data.is_bilinear`): the relative gap
         between the plan and the proven lower bound at which :mod:`cascade.bilinear` stops and
         calls the plan ``optimal``.
+    progress : callable, optional
+        Called as ``progress(seconds, objective, bound)`` whenever the best plan or the best
+        proven bound of the plant improves (objective units; None until there is one). The
+        same history is in ``plan.solve["progress"]`` (see :mod:`cascade.progress`).
 
     Returns
     -------
@@ -123,6 +129,7 @@ def optimize(
     objective = objective or plant.objective
     timings: dict[str, float] = {}
     start = time.perf_counter()
+    tracker = Tracker(progress, start)
     plant.validate(strict=True)
     timings["validate"] = time.perf_counter() - start
 
@@ -136,7 +143,7 @@ def optimize(
         tick = time.perf_counter()
         outcome = solve_bilinear(
             graph, objective, time_limit=time_limit, tolerance=tolerance, mip_rel_gap=mip_rel_gap,
-            threads=threads, solver_options=solver_options,
+            threads=threads, solver_options=solver_options, on_plan=tracker.plan,
         )
         timings["bilinear"] = time.perf_counter() - tick
         model, solver, result = outcome.model, outcome.solver, outcome.result
@@ -148,7 +155,7 @@ def optimize(
         remaining = None if time_limit is None else max(time_limit - (time.perf_counter() - start), 0.01)
         model, solver, result, search = _solve_large(
             plant, graph, objective, time_limit=remaining, mip_rel_gap=mip_rel_gap, threads=threads,
-            solver_options=solver_options, pipes=tie_break, timings=timings,
+            solver_options=solver_options, pipes=tie_break, timings=timings, tracker=tracker,
         )
         method["search"] = search
     else:
@@ -156,11 +163,17 @@ def optimize(
         model = build_model(graph, objective, pipes=tie_break)
         timings["build"] = time.perf_counter() - tick
         solver = HighsSolver(
-            time_limit=time_limit, mip_rel_gap=mip_rel_gap, threads=threads, options=dict(solver_options or {})
+            time_limit=time_limit, mip_rel_gap=mip_rel_gap, threads=threads, options=dict(solver_options or {}),
+            progress=tracker.hook(bounds_hold=True),
         )
         timings["handoff"] = solver.set_model(model)
         result = solver.solve(model)
         timings["solve"] = result.solve_time
+    if result.has_solution:
+        tracker.plan(result.objective)
+        tracker.proven(result.bound)
+    if solver is not None:
+        solver.progress = None  # the stages below optimise something else
     if result.status == "infeasible":
         raise InfeasiblePlantError(*_diagnose(graph, bilinear))
     if not result.has_solution:
@@ -182,12 +195,15 @@ def optimize(
     if not stage2.get("ran") and not interpolated and needs_pipe_decisions(graph, objective):
         stage2["polished"] = polish(model, solver)
 
-    return extract_plan(plant, graph, model, result, timings=timings, tie_break=stage2, method=method)
+    return extract_plan(
+        plant, graph, model, result, timings=timings, tie_break=stage2, method=method, progress=tracker.history
+    )
 
 
 def _solve_large(
     plant: Plant, graph: nx.DiGraph, objective: str, *, time_limit: float | None, mip_rel_gap: float,
     threads: int | None, solver_options: Mapping[str, Any] | None, pipes: bool, timings: dict[str, float],
+    tracker: Tracker,
 ) -> tuple[pyo.ConcreteModel | None, HighsSolver | None, SolveResult, dict[str, Any]]:
     """A large linear plant with pipe decisions: LP bound, restricted-MILP plan, then the full MILP from it.
 
@@ -208,6 +224,8 @@ def _solve_large(
     search: dict[str, Any] = {"lp_bound": lp.objective, "pipes": graph.number_of_edges()}
     if lp.status == "infeasible":
         return None, None, lp, search
+    if lp.status == "optimal":
+        tracker.proven(lp.objective)
     full = graph.number_of_edges() <= FULL_MODEL_PIPES
     tick = time.perf_counter()
     kind, base = baseline_flows(plant, graph)
@@ -216,7 +234,9 @@ def _solve_large(
     budget = remaining if not full or remaining is None else max(SEARCH_SHARE * remaining, first)
     best = find_plan(
         graph, objective, time_limit=budget, relaxation=relaxation,
-        options={**options, "mip_rel_gap": max(mip_rel_gap, RESTRICTED_GAP)},
+        options={
+            **options, "mip_rel_gap": max(mip_rel_gap, RESTRICTED_GAP), "progress": tracker.hook(bounds_hold=False)
+        },
         initial=base if kind == "no reuse" else None, first_limit=first,
     )
     timings["restricted"] = time.perf_counter() - tick
@@ -228,7 +248,7 @@ def _solve_large(
         tick = time.perf_counter()
         whole = build_model(graph, objective, pipes=pipes)
         timings["build"] = time.perf_counter() - tick
-        whole_solver = HighsSolver(time_limit=left(), **options)
+        whole_solver = HighsSolver(time_limit=left(), progress=tracker.hook(bounds_hold=True), **options)
         timings["handoff"] = whole_solver.set_model(whole)
         warm = best.objective is not None
         if warm:
@@ -409,6 +429,7 @@ def extract_plan(
     timings: dict[str, float] | None = None,
     tie_break: dict[str, Any] | None = None,
     method: dict[str, Any] | None = None,
+    progress: list[tuple[float, float | None, float | None]] | None = None,
 ) -> RetrofitPlan:
     """Read the loaded solution, check it independently and assemble the :class:`RetrofitPlan`.
 
@@ -546,6 +567,7 @@ def extract_plan(
         "tie_break": dict(tie_break or {"ran": False}),
         "pipe_decisions": needs_pipe_decisions(graph, objective_name),
         "method": method,
+        "progress": [list(p) for p in (progress or [])],
     }
     bound = result.bound
     if objective_name == "freshwater" and bound is not None:
