@@ -39,7 +39,9 @@ from .solve import HighsSolver, SolveResult
 #: LP flows above this (t/h) count as used when choosing the restricted MILP's pipes.
 SUPPORT_FLOW = 1e-6
 #: Pipes per unit added by the reduced-cost neighbourhood, at each round.
-NEIGHBOURS = (3, 6, 12)
+NEIGHBOURS = (3, 12)
+#: Share of the time left that a neighbourhood round may take (the last takes all of it).
+ROUND_SHARE = 0.35
 
 
 @dataclass
@@ -76,11 +78,16 @@ class Incumbent:
     rounds: list[dict[str, Any]] = field(default_factory=list)
 
 
-def solve_relaxation(graph: nx.DiGraph, objective: str, *, options: Mapping[str, Any] | None = None) -> Relaxation:
-    """Solve the projected LP relaxation of the plant's MILP (its LP bound) with its reduced costs."""
+def solve_relaxation(
+    graph: nx.DiGraph, objective: str, *, options: Mapping[str, Any] | None = None, time_limit: float | None = None
+) -> Relaxation:
+    """Solve the projected LP relaxation of the plant's MILP (its LP bound) with its reduced costs.
+
+    Only an ``optimal`` result is a bound; one stopped at ``time_limit`` is not.
+    """
     model = build_model(graph, objective, relaxed=True)
     model.rc = pyo.Suffix(direction=pyo.Suffix.IMPORT)
-    solver = HighsSolver(**dict(options or {}))
+    solver = HighsSolver(**{**dict(options or {}), "time_limit": time_limit})
     result = solver.solve(model)  # fills the rc suffix
     flows = {e: pyo.value(model.flow[e]) for e in model.data.edges}
     reduced = {e: float(model.rc.get(model.flow[e], 0.0)) for e in model.data.edges} if result.has_solution else {}
@@ -116,14 +123,15 @@ def solve_restricted(
     pipes: Iterable[tuple[str, str]],
     best: Incumbent,
     *,
-    time_limit: float | None,
+    deadline: float | None,
     options: Mapping[str, Any] | None = None,
     label: str = "",
     initial: Mapping[tuple[str, str], float] | None = None,
 ) -> bool:
     """Solve the MILP over ``pipes`` (warm-started from ``best``, else from ``initial``); keep a better plan.
 
-    Returns True when the plan improved.
+    ``deadline`` is a ``time.perf_counter()`` value: HiGHS gets what is left of it once the model
+    is built. Returns True when the plan improved.
     """
     sub = restricted(graph, pipes)
     model = build_model(sub, objective, pipes=False)
@@ -131,8 +139,10 @@ def solve_restricted(
     warm = bool(start) and all(e in model.data.arc_bound for e in start)
     if warm:
         load_plan(model, start)
-    solver = HighsSolver(time_limit=time_limit, **dict(options or {}))
-    result = solver.solve(model, warm_start=warm)
+    solver = HighsSolver(**dict(options or {}))
+    solver.set_model(model)
+    limit = None if deadline is None else max(deadline - time.perf_counter(), 0.01)
+    result = solver.solve(model, time_limit=limit, warm_start=warm)
     improved = False
     better = best.objective is None or (result.objective or math.inf) < best.objective - 1e-9 * abs(best.objective)
     if result.has_solution and better:
@@ -141,7 +151,7 @@ def solve_restricted(
         improved = True
     best.rounds.append({
         "round": label, "pipes": len(model.data.edges), "status": result.status, "objective": result.objective,
-        "improved": improved, "seconds": result.solve_time,
+        "improved": improved, "seconds": result.solve_time, "highs_seconds": result.highs_time,
     })
     return improved
 
@@ -194,22 +204,27 @@ def find_plan(
     set.
     """
     start = time.perf_counter()
+    end = None if time_limit is None else start + time_limit
 
     def left() -> float | None:
-        return None if time_limit is None else time_limit - (time.perf_counter() - start)
+        return None if end is None else end - time.perf_counter()
 
     best = Incumbent()
     base = backbone(graph) | set(relaxation.flows)
     first = first_limit if first_limit is not None else (None if time_limit is None else max(time_limit / 2, 0.5))
-    solve_restricted(graph, objective, base, best, time_limit=first, options=options, label="LP pipes", initial=initial)
+    first_end = None if first is None else min(start + first, end if end is not None else math.inf)
+    solve_restricted(graph, objective, base, best, deadline=first_end, options=options, label="LP pipes",
+                     initial=initial)
     if not improve:
         return best
-    for k in NEIGHBOURS:
+    for n, k in enumerate(NEIGHBOURS):
         remaining = left()
         if remaining is not None and remaining < 1.0:
             break
+        last = n == len(NEIGHBOURS) - 1
+        deadline = end if remaining is None or last else time.perf_counter() + max(ROUND_SHARE * remaining, 1.0)
         pipes = base | set(best.flows) | cheapest_neighbours(relaxation, k)
-        solve_restricted(graph, objective, pipes, best, time_limit=remaining, options=options, label=f"{k} per unit")
+        solve_restricted(graph, objective, pipes, best, deadline=deadline, options=options, label=f"{k} per unit")
     return best
 
 
