@@ -142,7 +142,7 @@ class HighsSolver:
         return self.handoff_time
 
     def polish(self, model: pyo.ConcreteModel) -> bool:
-        """Fix every integer column at its rounded value in the loaded solution, re-solve, load the result.
+        """Fix every integer column at its rounded value in the model's values, re-solve, load the result.
 
         A MIP solution may carry tiny flows on pipes whose binary sits within the integrality
         tolerance of 0; with the decisions fixed the LP gives exact flows for the chosen pipes.
@@ -152,17 +152,24 @@ class HighsSolver:
         """
         if model is not self._model:
             raise ValueError("polish needs the model this session solved last")
+        self._solver.update()  # the model may have changed since (a tie-break objective removed)
         highs = self._solver._solver_model
         lp = highs.getLp()
         integer = np.flatnonzero(np.asarray(lp.integrality_, dtype=np.int64) != 0).astype(np.int32)
-        if integer.size == 0 or highs.getInfo().primal_solution_status != 2:
+        if integer.size == 0:
+            return False
+        column_var = {col: self._solver._vars[v][0] for v, col in self._solver._pyomo_var_to_solver_var_map.items()}
+        current = [column_var[int(col)].value for col in integer]
+        if any(v is None for v in current):
             return False
         lower = np.asarray(lp.col_lower_)[integer]
         upper = np.asarray(lp.col_upper_)[integer]
-        values = np.round(np.asarray(highs.getSolution().col_value)[integer])
+        values = np.round(np.asarray(current, dtype=float))
         limit = highs.getOptionValue("time_limit")
         limit = limit[1] if isinstance(limit, tuple) else limit  # (status, value) in some highspy versions
+        kinds = np.asarray(lp.integrality_, dtype=np.uint8)[integer]
         highs.changeColsBounds(integer.size, integer, values, values)
+        highs.changeColsIntegrality(integer.size, integer, np.zeros(integer.size, dtype=np.uint8))  # an LP: simplex
         try:
             highs.setOptionValue("time_limit", highspy.kHighsInf)
             highs.run()
@@ -171,6 +178,7 @@ class HighsSolver:
                 self._solver._sol = highs.getSolution()
                 self._solver.load_vars()
         finally:
+            highs.changeColsIntegrality(integer.size, integer, kinds)
             highs.changeColsBounds(integer.size, integer, lower, upper)
             highs.setOptionValue("time_limit", limit)
         return optimal
