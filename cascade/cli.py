@@ -58,7 +58,10 @@ def _parser() -> argparse.ArgumentParser:
 def _solve_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--objective", choices=("freshwater", "cost"), help="default: the plant file's objective")
     parser.add_argument("--time-limit", type=float, default=60.0, metavar="S", help="seconds (default 60)")
-    parser.add_argument("--gap", type=float, default=1e-6, metavar="G", help="relative MIP gap (default 1e-6)")
+    parser.add_argument("--gap", type=float, default=None, metavar="G",
+                        help="relative MIP gap (default: the profile's, else 1e-6)")
+    parser.add_argument("--profile", default=None, metavar="NAME|FILE",
+                        help="HiGHS settings: default, screening, deterministic, or a TOML file like solvers/*.toml")
     parser.add_argument("--json", action="store_true", help="print the plan as JSON")
 
 
@@ -68,7 +71,7 @@ def _solve(plant, args: argparse.Namespace) -> int:
 
     if args.time_limit is not None and args.time_limit <= 0:
         raise PlantDataError(f"--time-limit must be positive, got {args.time_limit:g}")
-    plan = optimize(plant, args.objective, time_limit=args.time_limit, mip_rel_gap=args.gap)
+    plan = optimize(plant, args.objective, time_limit=args.time_limit, mip_rel_gap=args.gap, profile=args.profile)
     text = plan.to_json() if args.json else plan.summary()
     out = getattr(args, "out", None)
     if out:

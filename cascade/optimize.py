@@ -19,6 +19,7 @@ limit; if it stops early its best plan (never worse than stage 1's objective) is
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Mapping
 from dataclasses import replace
@@ -41,10 +42,12 @@ from .plan import RetrofitPlan
 from .plant import KIND_NAMES, Plant
 from .progress import Callback, Tracker
 from .search import combined_gap, find_plan, load_plan, solve_relaxation
-from .solve import HighsSolver, SolveResult
+from .solve import HighsSolver, SolveResult, solver_profile
 from .superstructure import build_superstructure
 from .units import factor, operation_room
 
+#: Relative MIP gap when neither the caller nor the profile sets one.
+DEFAULT_GAP = 1e-6
 #: Relative slack on the stage-1 objective allowed in the tie-break stage.
 TIE_TOLERANCE = 1e-7
 #: Above this many pipes a plant with pipe decisions gets an LP bound and a restricted-MILP plan first
@@ -72,12 +75,13 @@ def optimize(
     objective: str | None = None,
     *,
     time_limit: float | None = 60.0,
-    mip_rel_gap: float = 1e-6,
+    mip_rel_gap: float | None = None,
     threads: int | None = None,
     tie_break: bool = True,
     solver_options: Mapping[str, Any] | None = None,
     tolerance: float = BILINEAR_TOLERANCE,
     progress: Callback | None = None,
+    profile: str | os.PathLike | Mapping[str, Any] | None = None,
 ) -> RetrofitPlan:
     """Design the water network of a plant and return the retrofit plan.
 
@@ -90,15 +94,15 @@ def optimize(
     time_limit : float or None, default 60
         Seconds for the whole solve (both stages). A stop with a plan in hand gives status
         ``feasible`` and its gap.
-    mip_rel_gap : float, default 1e-6
+    mip_rel_gap : float, optional
         Relative gap at which HiGHS accepts a MIP plan as optimal (``optimal`` means proven
-        within this gap; ``plan.gap`` gives the exact figure).
+        within this gap; ``plan.gap`` gives the exact figure). Default: the profile's, else 1e-6.
     threads : int, optional
         Threads for HiGHS.
     tie_break : bool, default True
         Run the second stage that minimises the number of new pipes at the optimum.
     solver_options : mapping, optional
-        Further HiGHS options by their HiGHS names.
+        Further HiGHS options by their HiGHS names (they win over the profile's).
     tolerance : float, default 1e-3
         For bilinear plants (see :func:`cascade.formulation.data.is_bilinear`): the relative gap
         between the plan and the proven lower bound at which :mod:`cascade.bilinear` stops and
@@ -107,6 +111,9 @@ def optimize(
         Called as ``progress(seconds, objective, bound)`` whenever the best plan or the best
         proven bound of the plant improves (objective units; None until there is one). The
         same history is in ``plan.solve["progress"]`` (see :mod:`cascade.progress`).
+    profile : str, path or mapping, optional
+        HiGHS settings: ``'default'``, ``'screening'``, ``'deterministic'`` or a TOML file
+        (:func:`cascade.solve.solver_profile`; the repository's ``solvers/`` folder).
 
     Returns
     -------
@@ -129,6 +136,11 @@ def optimize(
     ('optimal', 90.0, 112.5)
     """
     objective = objective or plant.objective
+    settings = solver_profile(profile)
+    if mip_rel_gap is None:
+        mip_rel_gap = float(settings.pop("mip_rel_gap", DEFAULT_GAP))
+    settings.pop("mip_rel_gap", None)
+    solver_options = {**settings, **dict(solver_options or {})}
     timings: dict[str, float] = {}
     start = time.perf_counter()
     tracker = Tracker(progress, start)

@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import time
-from collections.abc import Callable
+import tomllib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import highspy
@@ -30,7 +33,61 @@ import pyomo.environ as pyo
 from pyomo.contrib.appsi.base import TerminationCondition
 from pyomo.contrib.appsi.solvers import Highs
 
-from .exceptions import SolverError
+from .exceptions import PlantDataError, SolverError
+
+#: HiGHS option profiles by name, mirrored as TOML in the repository's ``solvers/`` folder (a test
+#: keeps the two equal). ``mip_rel_gap`` is the relative gap at which a MIP counts as solved; the
+#: rest are HiGHS options by their HiGHS names.
+#:
+#: * ``default``: HiGHS's own settings, measured best on the benchmark family (benchmarks/README.md);
+#: * ``screening``: a 1 % gap and more primal heuristics, for many quick variants of a study;
+#: * ``deterministic``: one thread and a fixed seed, so a rerun retraces the same search.
+PROFILES: dict[str, dict[str, Any]] = {
+    "default": {},
+    "screening": {"mip_rel_gap": 1e-2, "mip_heuristic_effort": 0.3},
+    "deterministic": {"threads": 1, "random_seed": 0},
+}
+
+
+def solver_profile(profile: str | os.PathLike | Mapping[str, Any] | None) -> dict[str, Any]:
+    """The options of a solver profile.
+
+    Parameters
+    ----------
+    profile : str, path or mapping, optional
+        A name in :data:`PROFILES`, a TOML file whose ``[highs]`` table holds the options (the
+        format of the repository's ``solvers/*.toml``), or the options themselves. None is
+        ``default``.
+
+    Raises
+    ------
+    PlantDataError
+        An unknown name, an unreadable file, or a file without a ``[highs]`` table.
+
+    Examples
+    --------
+    >>> solver_profile("deterministic")
+    {'threads': 1, 'random_seed': 0}
+    """
+    if profile is None:
+        return dict(PROFILES["default"])
+    if isinstance(profile, Mapping):
+        return dict(profile)
+    text = str(profile)
+    if text in PROFILES:
+        return dict(PROFILES[text])
+    path = Path(text)
+    if path.suffix.lower() != ".toml":
+        raise PlantDataError(
+            f"solver profile {text!r} is not known; use one of {', '.join(PROFILES)} or a .toml file"
+        )
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise PlantDataError(f"solver profile {text}: cannot be read ({exc})") from exc
+    if not isinstance(data.get("highs"), dict):
+        raise PlantDataError(f"solver profile {text}: no [highs] table of options")
+    return dict(data["highs"])
 
 _STATUS = {
     TerminationCondition.optimal: "optimal",
@@ -40,6 +97,21 @@ _STATUS = {
     TerminationCondition.infeasible: "infeasible",
     TerminationCondition.infeasibleOrUnbounded: "infeasible",
 }
+
+
+_scheduler_threads: list[int | None] = [None]  # what HiGHS's process-wide scheduler was started with
+
+
+def _use_threads(threads: int | None) -> None:
+    """Restart HiGHS's process-wide thread scheduler when a solve asks for another thread count.
+
+    HiGHS starts one scheduler per process at its first run and refuses a later run whose
+    ``threads`` option differs ("global scheduler has already been initialized").
+    """
+    wanted = int(threads) if threads else 0
+    if _scheduler_threads[0] is not None and _scheduler_threads[0] != wanted:
+        highspy.Highs.resetGlobalScheduler(True)
+    _scheduler_threads[0] = wanted
 
 
 @dataclass(frozen=True)
@@ -226,6 +298,7 @@ class HighsSolver:
         self._solver.config.time_limit = None if limit is None else max(float(limit), 0.01)
         self._solver.config.mip_gap = self.mip_rel_gap
         self._solver.config.warmstart = warm_start
+        _use_threads(self._solver.highs_options.get("threads"))
         start = time.perf_counter()
         ran_before = self._solver._solver_model.getRunTime() if self._solver._solver_model is not None else 0.0
         try:
