@@ -51,16 +51,17 @@ DEFAULT_GAP = 1e-6
 #: Relative slack on the stage-1 objective allowed in the tie-break stage.
 TIE_TOLERANCE = 1e-7
 #: Above this many pipes a plant with pipe decisions gets an LP bound and a restricted-MILP plan first
-#: (:mod:`cascade.search`).
-SEARCH_PIPES = 2000
+#: (:mod:`cascade.search`). (At N = 30 users, 1023 pipes, HiGHS alone had no plan after 10 s on one
+#: seed of three; from the search's start every seed had a plan within 1 s.)
+SEARCH_PIPES = 500
 #: Up to this many pipes the whole MILP is then solved from that plan; above, neighbourhoods use the time.
 #: (At N = 100 users, 11 235 pipes, the whole MILP raised the bound by 0.2 % in 35 s but its build and
 #: hand-off made 5 % of the wall time; the neighbourhoods alone reach a 1.3 % gap with 1.4 % overhead.)
 FULL_MODEL_PIPES = 5000
 #: Share of the time for the first restricted MILP (at least 2 s).
 FIRST_PLAN_SHARE = 0.25
-#: Share of the time for all restricted MILPs when the whole MILP follows.
-SEARCH_SHARE = 0.4
+#: Share of the time for all restricted MILPs when the whole MILP follows (at least 2 s).
+SEARCH_SHARE = 0.15
 #: Relative gap at which a restricted MILP stops: it only has to give a good plan, not prove one.
 RESTRICTED_GAP = 1e-3
 
@@ -248,8 +249,14 @@ def _solve_large(
     tick = time.perf_counter()
     kind, base = baseline_flows(plant, graph)
     remaining = left()
-    first = None if remaining is None else min(max(FIRST_PLAN_SHARE * remaining, 2.0), remaining / 2)
-    budget = remaining if not full or remaining is None else max(SEARCH_SHARE * remaining, first)
+    if remaining is None:
+        budget = first = None
+    elif full:  # the restricted MILPs only give the whole MILP its start
+        budget = min(max(SEARCH_SHARE * remaining, 2.0), remaining / 2)
+        first = budget / 2
+    else:
+        budget = remaining
+        first = min(max(FIRST_PLAN_SHARE * remaining, 2.0), remaining / 2)
     best = find_plan(
         graph, objective, time_limit=budget, relaxation=relaxation,
         options={
