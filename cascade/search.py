@@ -89,8 +89,10 @@ def solve_relaxation(
     model.rc = pyo.Suffix(direction=pyo.Suffix.IMPORT)
     solver = HighsSolver(**{**dict(options or {}), "time_limit": time_limit})
     result = solver.solve(model)  # fills the rc suffix
-    flows = {e: pyo.value(model.flow[e]) for e in model.data.edges}
-    reduced = {e: float(model.rc.get(model.flow[e], 0.0)) for e in model.data.edges} if result.has_solution else {}
+    if not result.has_solution:  # stopped before an LP point: no support, no prices
+        return Relaxation(model, result, {}, {})
+    flows = {e: pyo.value(model.flow[e], exception=False) or 0.0 for e in model.data.edges}
+    reduced = {e: float(model.rc.get(model.flow[e], 0.0)) for e in model.data.edges}
     return Relaxation(model, result, {e: f for e, f in flows.items() if f > SUPPORT_FLOW}, reduced)
 
 

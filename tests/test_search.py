@@ -150,3 +150,22 @@ def test_progress_history_is_monotone_and_ends_at_the_plan():
     assert plans == sorted(plans, reverse=True) and bounds == sorted(bounds)
     assert plans[-1] == pytest.approx(plan.objective, rel=1e-9)
     assert bounds[-1] <= plan.objective * (1 + 1e-9)
+
+
+def test_an_unfinished_lp_bounds_nothing(monkeypatch):
+    # the projected LP stopped by its time limit: no LP bound is claimed, the search still finds a plan
+    from dataclasses import replace
+
+    from cascade import search
+
+    def stopped(graph, objective, **kw):
+        done = search.solve_relaxation(graph, objective, **kw)
+        return search.Relaxation(done.model, replace(done.result, status="error", objective=None), {}, {})
+
+    monkeypatch.setattr(OPTIMIZE, "SEARCH_PIPES", 0)
+    monkeypatch.setattr(OPTIMIZE, "FULL_MODEL_PIPES", 0)
+    monkeypatch.setattr(OPTIMIZE, "solve_relaxation", stopped)
+    plan = cascade.optimize(_synthetic(5, seed=0), time_limit=5, tie_break=False)
+    assert plan.solve["method"]["search"]["lp_bound"] is None
+    assert plan.check.passed and plan.status == "feasible"
+    assert plan.bound is None and plan.gap is None
