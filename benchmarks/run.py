@@ -25,6 +25,13 @@ iterations of the relaxation-restriction loop and the time to gaps of 10 %, 1 % 
 first ``seconds`` of the loop's iteration log at which the gap was at most that). It exits with 1
 if a plan fails cascade's check or a bound is above its plan.
 
+**Family ``speed``** (``--family speed``, :mod:`benchmarks.speed`). For each size N and each seed
+of ``--seeds`` the linear synthetic plant goes through the plain formulation handed straight to
+HiGHS and through ``cascade.optimize(plant, tie_break=False)``, each in a fresh process; each row
+records the time to the first plan, the gap at 10 s and at the time limit, the time to a 2 % and a
+1 % gap, the modelling overhead (wall time minus HiGHS's own run time) and the peak memory; the
+files end with a summary (median and worst seed) and the "Done when" lines of issue 4.
+
 Run ``python -m benchmarks --help`` from the repository root.
 """
 
@@ -52,7 +59,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_SIZES = (10, 30, 100, 300)
 QUICK_SIZES = (10, 30)
 QUICK_TIME_LIMIT = 5.0
-FAMILIES = ("linear", "bilinear")
+FAMILIES = ("linear", "bilinear", "speed")
 BILINEAR_SIZES = (3, 5, 8, 12)
 BILINEAR_CONTAMINANTS = (2,)
 QUICK_BILINEAR_SIZES = (3,)
@@ -215,9 +222,24 @@ def run_bilinear(spec: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-ROUTES = {"cascade": run_cascade, "direct": run_direct, "bilinear": run_bilinear}
+def run_speed_plain(spec: dict[str, Any]) -> dict[str, Any]:
+    """The speed family's plain route (:func:`benchmarks.speed.run_plain`)."""
+    from benchmarks.speed import run_plain
+
+    return run_plain(spec)
+
+
+def run_speed_cascade(spec: dict[str, Any]) -> dict[str, Any]:
+    """The speed family's cascade route (:func:`benchmarks.speed.run_cascade_optimize`)."""
+    from benchmarks.speed import run_cascade_optimize
+
+    return run_cascade_optimize(spec)
+
+
+ROUTES = {"cascade": run_cascade, "direct": run_direct, "bilinear": run_bilinear, "speed-plain": run_speed_plain,
+          "speed-cascade": run_speed_cascade}
 #: Prefix of a route's keys in the row (its status and error columns).
-PREFIX = {"cascade": "", "direct": "direct_", "bilinear": ""}
+PREFIX = {"cascade": "", "direct": "direct_", "bilinear": "", "speed-plain": "", "speed-cascade": ""}
 
 
 def run_isolated(route: str, spec: dict[str, Any], timeout: float) -> dict[str, Any]:
@@ -501,20 +523,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description="Family linear: time superstructure, Pyomo build, hand-off, HiGHS solve and plan extraction on "
                     "synthetic plants, next to the same MILP written directly in highspy. Family bilinear: solve "
                     "synthetic bilinear plants with cascade.optimize and record the gap and the time to reach "
-                    "10 %, 1 % and 0.1 %.",
+                    "10 %, 1 % and 0.1 %. Family speed: the plain formulation straight into HiGHS next to "
+                    "cascade.optimize on linear synthetic plants over several seeds: time to the first plan, gap "
+                    "over time, modelling overhead, peak memory.",
     )
     parser.add_argument("--family", choices=FAMILIES, default="linear",
                         help="linear (default): fixed-flow users, cascade next to direct highspy; bilinear: "
-                             "fixed-load operations with several contaminants and removal regenerators")
+                             "fixed-load operations with several contaminants and removal regenerators; speed: "
+                             "plain HiGHS next to cascade.optimize over seeds")
     parser.add_argument("--sizes", type=int, nargs="+",
-                        help=f"numbers of water users (linear, default {DEFAULT_SIZES}) or of operations "
-                             f"(bilinear, default {BILINEAR_SIZES})")
+                        help=f"numbers of water users (linear and speed, default {DEFAULT_SIZES}) or of "
+                             f"operations (bilinear, default {BILINEAR_SIZES})")
     parser.add_argument("--time-limit", type=float,
-                        help="seconds per HiGHS solve (linear) or per cascade.optimize call (bilinear); default 60, "
-                             f"{QUICK_TIME_LIMIT:g} with --quick")
+                        help="seconds per HiGHS solve (linear), per cascade.optimize call (bilinear) or per route "
+                             f"(speed); default 60, {QUICK_TIME_LIMIT:g} with --quick")
     parser.add_argument("--gap", type=float,
-                        help="mip_rel_gap: of both routes (linear, default 1e-4); of every MILP of the bilinear "
-                             "loop (default cascade.optimize's)")
+                        help="mip_rel_gap: of both routes (linear and speed, default 1e-4); of every MILP of the "
+                             "bilinear loop (default cascade.optimize's)")
     parser.add_argument("--contaminants", type=int, nargs="+",
                         help="contaminants K (linear: one value, default 1; bilinear: one plant per value, "
                              f"default {BILINEAR_CONTAMINANTS})")
@@ -522,12 +547,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-pipe-binaries", action="store_true", help="linear: plants without min_flow or pipe cost")
     parser.add_argument("--objective", choices=("cost", "freshwater"),
                         help="default cost (linear), freshwater (bilinear)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="seed of the plants (linear, bilinear; default 0)")
+    parser.add_argument("--seeds", type=int, nargs="+",
+                        help="speed: seeds of the plants, one plant per size and seed (default 0 1 2; 0 with --quick)")
     parser.add_argument("--out", type=Path, help="output path without suffix (.md and .csv are written); default "
-                                                 "benchmarks/results/<date>-<host>[-bilinear]")
+                                                 "benchmarks/results/<date>-<host>[-bilinear|-speed]")
     parser.add_argument("--quick", action="store_true",
-                        help=f"sizes {QUICK_SIZES} (bilinear {QUICK_BILINEAR_SIZES}), "
-                             f"time limit {QUICK_TIME_LIMIT:g} s")
+                        help=f"sizes {QUICK_SIZES} (bilinear {QUICK_BILINEAR_SIZES}; speed {QUICK_SIZES}, "
+                             f"seed 0), time limit {QUICK_TIME_LIMIT:g} s")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each size (default 1)")
     parser.add_argument("--no-solve", action="store_true",
                         help="linear: stop after the hand-off to HiGHS (times superstructure, build and hand-off only)")
@@ -535,8 +562,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="run everything in this process (faster start, cumulative peak memory)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.family == "linear" and args.contaminants and len(args.contaminants) > 1:
-        parser.error("the linear family takes one --contaminants value")
+    if args.family in ("linear", "speed") and args.contaminants and len(args.contaminants) > 1:
+        parser.error(f"the {args.family} family takes one --contaminants value")
+    if args.seeds and args.family != "speed":
+        parser.error("--seeds is for --family speed (the other families take --seed)")
+    if args.family == "speed" and (args.repeat != 1 or args.no_solve):
+        parser.error("--repeat and --no-solve do not apply to --family speed (use --seeds)")
     return args
 
 
@@ -594,11 +625,30 @@ def _bilinear_failure(row: dict[str, Any]) -> str | None:
     return None
 
 
+def _main_speed(args: argparse.Namespace, argv: list[str] | None) -> int:
+    """``--family speed``: see :mod:`benchmarks.speed`."""
+    from benchmarks import speed
+
+    sizes = args.sizes or (speed.QUICK_SPEED_SIZES if args.quick else speed.SPEED_SIZES)
+    seeds = args.seeds or (speed.QUICK_SPEED_SEEDS if args.quick else speed.SPEED_SEEDS)
+    time_limit = args.time_limit if args.time_limit is not None else (
+        speed.QUICK_SPEED_TIME_LIMIT if args.quick else 60.0)
+    specs = speed.speed_specs(
+        sizes, seeds, time_limit=time_limit, mip_rel_gap=1e-4 if args.gap is None else args.gap,
+        n_contaminants=(args.contaminants or [1])[0], n_regenerators=args.regenerators,
+        pipe_binaries=not args.no_pipe_binaries, objective=args.objective or "cost",
+    )
+    command = "python -m benchmarks " + " ".join(argv if argv is not None else sys.argv[1:])
+    return speed.main_speed(specs, args.out or default_out("speed"), command, isolated=not args.in_process)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the sweep, write the table, return 0 (all agree, all checks pass) or 1."""
     args = parse_args(argv)
     if args.worker:
         return _worker(args.worker)
+    if args.family == "speed":
+        return _main_speed(args, argv)
     linear = args.family == "linear"
     if linear:
         quick, default, specs_of = QUICK_SIZES, DEFAULT_SIZES, _linear_specs
