@@ -51,6 +51,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -499,12 +500,18 @@ def write_results(rows: list[dict[str, Any]], env: dict[str, str], command: str,
                   family: str = "linear") -> tuple[Path, Path]:
     """Write ``out`` with suffixes ``.md`` and ``.csv`` (the family's table and columns); return both paths."""
     render, columns = (markdown, COLUMNS) if family == "linear" else (markdown_bilinear, BILINEAR_COLUMNS)
+    return write_table(rows, render(rows, env, command), columns, out)
+
+
+def write_table(rows: list[dict[str, Any]], text: str, columns: Iterable[str], out: Path) -> tuple[Path, Path]:
+    """Write ``text`` to ``out`` with suffix ``.md`` and ``rows`` (``columns``) to ``.csv``; return both paths."""
+    columns = list(columns)
     base = out.with_suffix("") if out.suffix in (".md", ".csv") else out
     md, csv_path = base.with_name(base.name + ".md"), base.with_name(base.name + ".csv")
     md.parent.mkdir(parents=True, exist_ok=True)
-    md.write_text(render(rows, env, command), encoding="utf-8")
+    md.write_text(text, encoding="utf-8")
     with csv_path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(columns))
+        writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
         for r in rows:
             writer.writerow({k: "" if r[k] is None else r[k] for k in columns})

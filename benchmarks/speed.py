@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from benchmarks.run import ROOT, _fmt, _header, _peak_rss_mb, environment, run_isolated
+from benchmarks.run import ROOT, _fmt, _header, _peak_rss_mb, environment, run_isolated, write_table
 
 #: Sizes, seeds and time limit of ``--family speed`` and of ``--family speed --quick``.
 SPEED_SIZES = (10, 30, 100, 300)
@@ -543,16 +543,7 @@ def markdown_speed(rows: list[dict[str, Any]], env: dict[str, str], command: str
 
 def write_speed(rows: list[dict[str, Any]], env: dict[str, str], command: str, out: Path) -> tuple[Path, Path]:
     """Write ``out`` with suffixes ``.md`` and ``.csv``; return both paths."""
-    base = out.with_suffix("") if out.suffix in (".md", ".csv") else out
-    md, csv_path = base.with_name(base.name + ".md"), base.with_name(base.name + ".csv")
-    md.parent.mkdir(parents=True, exist_ok=True)
-    md.write_text(markdown_speed(rows, env, command), encoding="utf-8")
-    with csv_path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(SPEED_COLUMNS))
-        writer.writeheader()
-        for r in rows:
-            writer.writerow({k: "" if r[k] is None else r[k] for k in SPEED_COLUMNS})
-    return md, csv_path
+    return write_table(rows, markdown_speed(rows, env, command), SPEED_COLUMNS, out)
 
 
 #: CSV columns read back as integers, floats and booleans by :func:`read_speed_csv` (the rest are text).

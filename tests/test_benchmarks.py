@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # benchmarks/ is a plain folder at the root, not part of the installed package
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import run  # noqa: E402
+from benchmarks import run, speed  # noqa: E402
 from benchmarks.generator import synthetic_bilinear_plant, synthetic_plant  # noqa: E402
 from benchmarks.highspy_direct import build_arrays, pass_to_highs, solve_direct  # noqa: E402
 
@@ -222,3 +222,29 @@ def test_quick_bilinear_run_writes_the_time_to_gap_columns(tmp_path):
         times = [float(t) for t in reached if t]
         assert times == sorted(times)
     assert rows[0]["status"] == "optimal" and rows[0]["to_gap_0.1pct"]  # the tiny plant of the test above
+
+
+# ---------------------------------------------------------------------- the speed family (issue 4)
+def test_speed_family_writes_both_routes_summary_and_criteria(tmp_path):
+    out = tmp_path / "speed"
+    code = run.main(["--family", "speed", "--sizes", "4", "--seeds", "0", "1", "--time-limit", "2", "--in-process",
+                     "--out", str(out)])
+    assert code == 0
+    with (tmp_path / "speed.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["seed"], r["route"]) for r in rows] == [("0", "plain"), ("0", "cascade"), ("1", "plain"),
+                                                        ("1", "cascade")]
+    for r in rows:
+        assert r["check_passed"] == "True" and r["consistent"] == "yes"
+        assert 0 <= float(r["first_plan"]) <= float(r["wall"])
+        assert 0 <= float(r["overhead_share"]) < 1 and float(r["peak_rss_mb"]) > 0
+    text = (tmp_path / "speed.md").read_text()
+    assert "## Summary" in text and "## Done when" in text and "every plan passes the independent check" in text
+
+
+def test_speed_consistency_flags_a_bound_above_the_other_plan():
+    rows = [{"route": "plain", "objective_value": 100.0, "bound": 99.0},
+            {"route": "cascade", "objective_value": 98.0, "bound": 97.0}]
+    speed.consistency(rows)
+    assert rows[0]["consistent"].startswith("NO") and rows[1]["consistent"] == "yes"
+    assert speed.failures([{**r, "n_users": 4, "seed": 0, "check_passed": True} for r in rows])
