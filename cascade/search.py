@@ -11,14 +11,16 @@ that does not depend on HiGHS finishing anything:
    no-reuse network (supplies to users, everything to the discharges) and the required and
    existing pipes. Any plan of it is a plan of the plant (a subset of its pipes); the no-reuse
    network is among them, so it is feasible whenever that network is.
-3. **Neighbourhoods.** :func:`improve` re-solves restricted MILPs over the current plan's pipes
+3. **Neighbourhoods.** :func:`find_plan` re-solves restricted MILPs over the current plan's pipes
    plus, for each unit, the pipes the LP prices best (smallest reduced cost), warm-started from
    the current plan, while time remains. Each plan found is a plan of the plant; none of this
    touches the bound, which stays the LP's (or the full MILP's, when :mod:`cascade.optimize`
    runs it from the plan found here).
 
-The restricted MILPs are heuristics for the plan only: the reported bound always comes from a
-relaxation of the whole plant, so the gap stays honest.
+The restricted MILPs are heuristics for the plan only: the reported bound always comes from the
+whole plant (its LP relaxation, or HiGHS's bound on the whole MILP), so the gap stays honest.
+:mod:`cascade.optimize` uses this above ``SEARCH_PIPES`` candidate pipes; measured figures are in
+``benchmarks/README.md`` (speed family).
 """
 
 from __future__ import annotations
