@@ -22,6 +22,7 @@ from .plan import RetrofitPlan
 from .plant import Plant
 from .solve import HighsSolver, SolveResult
 from .superstructure import build_superstructure
+from .sweep import apply_changes, sweep
 from .targeting import TargetResult, target
 
 __version__ = "0.1.0"
@@ -48,5 +49,7 @@ __all__ = [
     "SolveResult",
     "target",
     "TargetResult",
+    "sweep",
+    "apply_changes",
     "__version__",
 ]

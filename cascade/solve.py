@@ -116,6 +116,20 @@ def _use_threads(threads: int | None) -> None:
     _scheduler_threads[0] = wanted
 
 
+def _scheduler_after_fork() -> None:
+    """In a forked child (a ``ProcessPoolExecutor`` worker), drop the scheduler inherited from the parent.
+
+    Its worker threads do not exist in the child; HiGHS would wait on them forever (measured: a
+    fork after one solve hung every child). Non-blocking: there is nothing to wait for.
+    """
+    highspy.Highs.resetGlobalScheduler(False)
+    _scheduler_threads[0] = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_scheduler_after_fork)
+
+
 @dataclass(frozen=True)
 class SolveResult:
     """What one HiGHS run returned.
