@@ -40,9 +40,9 @@ from typing import Any
 import networkx as nx
 import pyomo.environ as pyo
 
-from .check import node_concentrations
+from .check import design_violations, node_concentrations
 from .exceptions import InfeasiblePlantError, SolverError
-from .formulation import build_model
+from .formulation import build_model, prices_capital
 from .formulation.costs import initial_capital_breakpoints
 from .formulation.data import build_data, outlet_upper_bounds, variable_outlets
 from .formulation.relaxation import build_relaxation, initial_breakpoints
@@ -264,7 +264,7 @@ class _Bracket:
         graph, variable = self.graph, self.variable
         self.assumed = list(regenerators)
         data = build_data(graph, {v: self.high[v] for v in variable}, circulation_scale=self.scale)
-        self.capital = initial_capital_breakpoints(data) if self.objective == "cost" else {}
+        self.capital = initial_capital_breakpoints(data) if prices_capital(graph, self.objective) else {}
         self.restrict({v: self.high[v] for v in variable})
         breakpoints = initial_breakpoints(graph)
         for _ in range(max_iterations):
@@ -352,7 +352,10 @@ def _try_restriction(
     if not result.has_solution:
         return
     flows = {e: pyo.value(model.flow[e]) for e in model.data.edges}
-    true = objective_value(graph, objective, {e: f for e, f in flows.items() if f > ZERO_FLOW})
+    used = {e: f for e, f in flows.items() if f > ZERO_FLOW}
+    if design_violations(graph, used):  # the model counted capital conservatively: a safeguard, not a filter
+        return
+    true = objective_value(graph, objective, used)
     if best.objective is None or true < best.objective - 1e-9 * abs(best.objective):
         best.objective, best.model, best.solver, best.guess, best.size = (
             true, model, solver, dict(guess), dict(result.size)

@@ -9,6 +9,8 @@ outlet concentration and verifies every balance and limit:
   (less an operation's ``water_loss``);
 * supply, operation and regenerator capacities; the minimum flow on every used pipe; required pipes;
 * a regenerator with ``recycle: false`` lies on no cycle of pipes that carry water;
+* the most new pipes, the most inlets per unit, the capital budget (:mod:`cascade.economics`) and
+  the limits of a trade-off study (``graph.graph["limits"]``);
 * inlet limits of sinks and operations, outlet limits of operations, discharge limits.
 
 Concentrations are recomputed physically: an operation's outlet is
@@ -218,6 +220,40 @@ def _regeneration_recycles(graph: nx.DiGraph, flows: Mapping[tuple[str, str], fl
     ]
 
 
+def _design_limits(graph: nx.DiGraph, used: Mapping[tuple[str, str], float], v: _Violations) -> None:
+    """Pipe limits, the capital budget and the limits of a trade-off study, recomputed from the used pipes."""
+    from .economics import capital_spend
+    from .kpi import objective_value
+
+    g = graph.graph
+    new = [e for e in used if not graph.edges[e]["existing"]]
+    if g.get("max_new_pipes") is not None:
+        v.limit("max_new_pipes", "plant", len(new), g["max_new_pipes"])
+    if g.get("max_inlets") is not None:
+        into: dict[str, int] = {}
+        for _, j in used:
+            if graph.nodes[j]["kind"] in ("sink", "operation", "regenerator"):
+                into[j] = into.get(j, 0) + 1
+        for j, count in into.items():
+            v.limit("max_inlets", j, count, g["max_inlets"])
+    if g.get("budget") is not None:
+        v.limit("capital budget", "plant", capital_spend(graph, used, new)["total"], g["budget"])
+    for name, limit in (g.get("limits") or {}).items():
+        if limit is not None:
+            v.limit(f"{name} limit", "plant", objective_value(graph, name, used), limit + (1e-6 if name == "new_pipes"
+                                                                                          else 0.0))
+
+
+def design_violations(graph: nx.DiGraph, flows: Mapping[tuple[str, str], float]) -> list[dict]:
+    """Broken pipe limits, budget or study limits of a network (empty when none is broken beyond round-off).
+
+    A subset of :func:`check_flows`, cheap enough to screen candidate plans.
+    """
+    v = _Violations()
+    _design_limits(graph, {e: f for e, f in flows.items() if f > 0}, v)
+    return [row for row in v.rows if row["relative"] > CHECK_TOLERANCE]
+
+
 def check_flows(
     graph: nx.DiGraph,
     flows: Mapping[tuple[str, str], float],
@@ -274,6 +310,7 @@ def check_flows(
             v.limit("capacity", n, outflow[n] if kind == "supply" else inflow[n], d["max_flow"])
     for r in _regeneration_recycles(graph, flows):
         v.limit("regeneration recycle (recycle: false)", r, 1.0, 0.0)
+    _design_limits(graph, {e: f for e, f in flows.items() if f > 0 and graph.has_edge(*e)}, v)
     inlet, outlet = node_concentrations(graph, flows)
     inlet_of, outlet_of = inlet.to_dict(orient="index"), outlet.to_dict(orient="index")
     for n, d in graph.nodes(data=True):

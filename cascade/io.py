@@ -21,15 +21,16 @@ from typing import Any
 
 import yaml
 
+from .economics import CLASS_KEYS, LAYOUT_KEYS, METRICS, PIPE_COST_KEYS, PIPING_KEYS
 from .exceptions import PlantDataError, summarise
 from .plant import FORMAT, KIND_NAMES, SCHEMA, Plant, is_missing
 from .units import accepted, factor
 
 TOP_LEVEL = (
     "format", "name", "description", "units", "hours_per_year", "contaminants", "freshwater",
-    "sinks", "sources", "operations", "regenerators", "discharges", "connections", "objective", "finance",
+    "sinks", "sources", "operations", "regenerators", "discharges", "connections", "objective", "finance", "layout",
 )
-CONNECTION_KEYS = ("forbidden", "required", "existing", "min_flow", "pipe_cost")
+CONNECTION_KEYS = ("forbidden", "required", "existing", "min_flow", "pipe_cost", *PIPING_KEYS)
 UNIT_KEYS = ("flow", "concentration", "load", "money")
 
 # Which unit family scales each field of the plant file ('' = not scaled).
@@ -287,6 +288,7 @@ def plant_from_dict(data: Any, *, label: str = "plant data") -> Plant:
         hours_per_year=8000.0 if hours is None else hours,
         objective=objective,
         finance=_read_finance(data.get("finance"), problems),
+        layout=_read_layout(data.get("layout"), problems),
     )
     for table in SCHEMA:
         _read_table(plant, table, data.get(table), scale, problems)
@@ -461,10 +463,89 @@ def _read_connections(plant: Plant, raw: Any, scale: dict[str, float], problems:
     plant.min_flow = (min_flow or 0.0) * scale.get("flow", 1.0)
     pipe_cost = raw.get("pipe_cost")
     if pipe_cost is not None:
-        if not isinstance(pipe_cost, Mapping) or set(pipe_cost) - {"fixed"}:
-            problems.add("connections.pipe_cost must be a mapping such as {fixed: 5000}")
+        if not isinstance(pipe_cost, Mapping):
+            problems.add(
+                "connections.pipe_cost must be a mapping such as {fixed: 5000, capital: 20000, per_metre: 300}"
+            )
         else:
+            for key in pipe_cost:
+                if key not in PIPE_COST_KEYS:
+                    problems.add(_unknown(str(key), PIPE_COST_KEYS, "connections.pipe_cost"))
             plant.pipe_cost_fixed = _as_number(pipe_cost.get("fixed", 0), "pipe_cost.fixed", problems) or 0.0
+            for key in ("capital", "per_metre"):
+                number = _as_number(pipe_cost.get(key), f"connections.pipe_cost.{key}", problems)
+                if number is not None:
+                    plant.piping[key] = number
+            if pipe_cost.get("classes") is not None:
+                plant.piping["classes"] = _read_classes(pipe_cost["classes"], scale, problems)
+    for key in PIPING_KEYS:
+        number = _as_number(raw.get(key), f"connections.{key}", problems)
+        if number is not None:
+            plant.piping[key] = number
+
+
+def _read_classes(raw: Any, scale: dict[str, float], problems: _Problems) -> list[dict[str, float]]:
+    """``pipe_cost.classes``: a list of ``{max_flow, capital, per_metre}`` (max_flow in flow units)."""
+    if not isinstance(raw, list) or not all(isinstance(c, Mapping) for c in raw):
+        problems.add("connections.pipe_cost.classes must be a list such as [{max_flow: 10, capital: 15000, "
+                     "per_metre: 250}, {max_flow: 50, capital: 25000, per_metre: 450}]")
+        return []
+    out = []
+    for n, entry in enumerate(raw):
+        for key in entry:
+            if key not in CLASS_KEYS:
+                problems.add(_unknown(str(key), CLASS_KEYS, f"connections.pipe_cost.classes[{n}]"))
+        row = {}
+        for key in CLASS_KEYS:
+            number = _as_number(entry.get(key), f"connections.pipe_cost.classes[{n}].{key}", problems)
+            if number is not None:
+                row[key] = number * (scale.get("flow", 1.0) if key == "max_flow" else 1.0)
+        out.append(row)
+    return out
+
+
+def _read_layout(raw: Any, problems: _Problems) -> dict[str, Any]:
+    """``layout: {coordinates: {id: [x, y]}, metric, distances: [[a, b, metres]]}``."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        problems.add("'layout' must be a mapping such as {coordinates: {OP1: [0, 0], OP2: [40, 15]}}")
+        return {}
+    out: dict[str, Any] = {}
+    for key in raw:
+        if key not in LAYOUT_KEYS:
+            problems.add(_unknown(str(key), LAYOUT_KEYS, "layout"))
+    coordinates = raw.get("coordinates")
+    if coordinates is not None:
+        if not isinstance(coordinates, Mapping):
+            problems.add("layout.coordinates must map unit ids to [x, y] in metres")
+        else:
+            out["coordinates"] = {}
+            for unit, xy in coordinates.items():
+                if not isinstance(xy, list | tuple) or len(xy) != 2:
+                    problems.add(f"layout.coordinates.{unit} must be [x, y] in metres, got {_short(xy)}")
+                    continue
+                x = _as_number(xy[0], f"layout.coordinates.{unit} x", problems)
+                y = _as_number(xy[1], f"layout.coordinates.{unit} y", problems)
+                if x is not None and y is not None:
+                    out["coordinates"][str(unit)] = (x, y)
+    metric = raw.get("metric")
+    if metric is not None:
+        if metric not in METRICS:
+            problems.add(f"layout.metric {metric!r} is not known; use one of {', '.join(METRICS)}")
+        else:
+            out["metric"] = str(metric)
+    distances = raw.get("distances")
+    if distances is not None:
+        if not isinstance(distances, list) or not all(isinstance(d, list) and len(d) == 3 for d in distances):
+            problems.add("layout.distances must be a list of [from, to, metres] entries")
+        else:
+            out["distances"] = []
+            for a, b, metres in distances:
+                number = _as_number(metres, f"layout.distances [{a}, {b}]", problems)
+                if number is not None:
+                    out["distances"].append((str(a), str(b), number))
+    return out
 
 
 # ---------------------------------------------------------------------- writing
@@ -543,13 +624,41 @@ def plant_to_dict(plant: Plant) -> dict[str, Any]:
         ]
     if plant.min_flow:
         connections["min_flow"] = _plain(plant.min_flow, scale["flow"], "connections.min_flow")
+    pipe_cost: dict[str, Any] = {}
     if plant.pipe_cost_fixed:
-        connections["pipe_cost"] = {"fixed": _plain(plant.pipe_cost_fixed, where="connections.pipe_cost.fixed")}
+        pipe_cost["fixed"] = _plain(plant.pipe_cost_fixed, where="connections.pipe_cost.fixed")
+    for key in ("capital", "per_metre"):
+        if key in plant.piping:
+            pipe_cost[key] = _plain(plant.piping[key], where=f"connections.pipe_cost.{key}")
+    if "classes" in plant.piping:
+        pipe_cost["classes"] = [
+            {k: _plain(v, scale["flow"] if k == "max_flow" else 1.0, f"connections.pipe_cost.classes.{k}")
+             for k, v in c.items()}
+            for c in plant.piping["classes"]
+        ]
+    if pipe_cost:
+        connections["pipe_cost"] = pipe_cost
+    for key in PIPING_KEYS:
+        if plant.piping.get(key) is not None:
+            connections[key] = _plain(plant.piping[key], where=f"connections.{key}")
     if connections:
         out["connections"] = connections
     out["objective"] = plant.objective
     if plant.finance:
         out["finance"] = {k: _plain(v, where=f"finance.{k}") for k, v in plant.finance.items()}
+    if plant.layout:
+        layout: dict[str, Any] = {}
+        if "coordinates" in plant.layout:
+            layout["coordinates"] = {
+                u: [_plain(x, where=f"layout.coordinates.{u}"), _plain(y, where=f"layout.coordinates.{u}")]
+                for u, (x, y) in plant.layout["coordinates"].items()
+            }
+        if "metric" in plant.layout:
+            layout["metric"] = plant.layout["metric"]
+        if "distances" in plant.layout:
+            layout["distances"] = [[a, b, _plain(m, where=f"layout.distances [{a}, {b}]")]
+                                   for a, b, m in plant.layout["distances"]]
+        out["layout"] = layout
     return out
 
 

@@ -16,8 +16,9 @@ Flows are a mapping ``{(tail, head): t/h}`` on the superstructure ``graph``. Def
 Annual costs (money/yr) with ``H`` hours per year: supplies ``H sum p_w Q_w``, discharges
 ``H sum p_d Q_d``, regeneration ``H sum c_r Q_r`` plus the fixed cost of every regenerator that
 treats water, the annualised capital cost ``A a Q^b`` of every regenerator with a capital cost
-(``A`` the plant's annualisation factor, ``Q`` its flow in t/h), and the annual cost of every
-new pipe (a used pipe not in today's plant).
+(``A`` the plant's annualisation factor, ``Q`` its flow in t/h), the annual cost of every
+new pipe (a used pipe not in today's plant) and the annualised capital of new pipes and of
+removing existing ones (:mod:`cascade.economics`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 import networkx as nx
+
+from .economics import capital_spend
 
 Flows = Mapping[tuple[str, str], float]
 
@@ -96,6 +99,8 @@ def objective_value(graph: nx.DiGraph, objective: str, flows: Flows) -> float:
     if objective == "freshwater":
         return freshwater(graph, flows)
     new = [e for e in flows if not graph.edges[e].get("existing", False)]
+    if objective == "new_pipes":
+        return float(len(new))
     return annual_costs(graph, flows, new)["total"]
 
 
@@ -107,7 +112,9 @@ def annual_costs(graph: nx.DiGraph, flows: Flows, new_pipes: Iterable[tuple[str,
     graph : networkx.DiGraph
     flows : mapping of (tail, head) -> t/h
     new_pipes : iterable of (tail, head)
-        Used pipes that do not exist today; each costs the plant's ``pipe_cost_fixed`` a year.
+        Used pipes that do not exist today; each costs the plant's ``pipe_cost_fixed`` a year and
+        its capital (by length and flow class) annualised, under ``pipe_capital`` with the
+        removal of existing pipes the network leaves dry (:func:`cascade.economics.capital_spend`).
     """
     hours = graph.graph["hours_per_year"]
     water = sum(f * graph.nodes[i]["price"] for (i, _), f in flows.items() if _kind(graph, i) == "supply")
@@ -122,13 +129,17 @@ def annual_costs(graph: nx.DiGraph, flows: Flows, new_pipes: Iterable[tuple[str,
         (graph.graph.get("annualisation") or 0.0) * graph.nodes[r]["capital_a"] * q ** graph.nodes[r]["capital_b"]
         for r, q in treated.items() if q > 0 and graph.nodes[r].get("capital_a", 0.0) > 0
     )
-    pipes = graph.graph["pipe_cost_fixed"] * len(list(new_pipes))
+    new = list(new_pipes)
+    factor = graph.graph.get("annualisation") or 0.0
+    spend = capital_spend(graph, flows, new)
+    pipes = graph.graph["pipe_cost_fixed"] * len(new)
     costs = {
         "freshwater": hours * water,
         "discharge": hours * discharge,
         "regeneration": hours * regen_variable + regen_fixed,
         "capital": capital,
         "pipes": pipes,
+        "pipe_capital": factor * (spend["pipes"] + spend["removals"]),
     }
     costs["total"] = sum(costs.values())
     return costs

@@ -32,7 +32,8 @@ import pyomo.environ as pyo
 from .bilinear import TOLERANCE as BILINEAR_TOLERANCE
 from .bilinear import solve_bilinear
 from .check import check_flows
-from .exceptions import InfeasiblePlantError, SolverError
+from .economics import capital_spend, plan_economics
+from .exceptions import InfeasiblePlantError, PlantDataError, SolverError
 from .explain import limits_table, regeneration_destinations
 from .formulation import build_model, needs_pipe_decisions, restrictions
 from .formulation.data import is_bilinear
@@ -83,6 +84,7 @@ def optimize(
     tolerance: float = BILINEAR_TOLERANCE,
     progress: Callback | None = None,
     profile: str | os.PathLike | Mapping[str, Any] | None = None,
+    limits: Mapping[str, float] | None = None,
 ) -> RetrofitPlan:
     """Design the water network of a plant and return the retrofit plan.
 
@@ -90,8 +92,10 @@ def optimize(
     ----------
     plant : Plant
         Validated first (errors raise); never modified.
-    objective : {'freshwater', 'cost'}, optional
-        Defaults to the plant's own ``objective``.
+    objective : {'freshwater', 'cost', 'new_pipes'}, optional
+        Defaults to the plant's own ``objective``. ``new_pipes`` minimises the number of new
+        pipes (with ``limits``, the steps of a lexicographic or trade-off study:
+        :mod:`cascade.tradeoff`).
     time_limit : float or None, default 60
         Seconds for the whole solve (both stages). A stop with a plan in hand gives status
         ``feasible`` and its gap.
@@ -115,6 +119,10 @@ def optimize(
     profile : str, path or mapping, optional
         HiGHS settings: ``'default'``, ``'screening'``, ``'deterministic'`` or a TOML file
         (:func:`cascade.solve.solver_profile`; the repository's ``solvers/`` folder).
+    limits : mapping, optional
+        Upper limits on ``freshwater`` (the plant's flow unit), ``cost`` (money/yr) or
+        ``new_pipes`` that every plan must meet (the epsilon-constraints of a Pareto front). They
+        are part of the independent check.
 
     Returns
     -------
@@ -150,6 +158,7 @@ def optimize(
 
     tick = time.perf_counter()
     graph = build_superstructure(plant)
+    graph.graph["limits"] = _canonical_limits(plant, limits)
     timings["superstructure"] = time.perf_counter() - tick
 
     bilinear = is_bilinear(graph, objective)
@@ -191,7 +200,7 @@ def optimize(
     if solver is not None:
         solver.progress = None  # the stages below optimise something else
     if result.status == "infeasible":
-        raise InfeasiblePlantError(*_diagnose(graph, bilinear))
+        raise InfeasiblePlantError(*_diagnose(graph, bilinear, plant))
     if not result.has_solution:
         raise SolverError(f"HiGHS stopped without a plan ({result.termination}); try a longer time limit")
 
@@ -201,6 +210,8 @@ def optimize(
         # the model prices capital on an interpolation below the true curve: a tie-break or polish
         # within it could raise the true cost the bound was proven against
         stage2 = {"ran": False, "reason": "capital costs are interpolated in the model"}
+    elif objective == "new_pipes":
+        stage2 = {"ran": False, "reason": "the objective is the number of new pipes"}
     elif tie_break and result.status == "optimal":
         remaining = None if time_limit is None else time_limit - (time.perf_counter() - start)
         if remaining is None or remaining > 0.5:
@@ -459,13 +470,15 @@ def extract_plan(
     kpis = indicators(graph, flows)
     costs = annual_costs(graph, flows, used_new)
     objective_name = model.objective_name
-    objective_value = kpis["freshwater"] if objective_name == "freshwater" else costs["total"]
+    objective_value = {"freshwater": kpis["freshwater"], "cost": costs["total"], "new_pipes": float(len(used_new))}[
+        objective_name
+    ]
 
     kind, base = baseline_flows(plant, graph)
     known = {e: f for e, f in base.items() if e[0] in graph and e[1] in graph}
     base_kpis = indicators(graph, known)
     base_costs = annual_costs(graph, known)
-    base_check = check_flows(graph, known)
+    base_check = check_flows(baseline_graph(graph), known)
     scale = factor("flow", plant.units["flow"])  # canonical t/h per plant flow unit
 
     status = result.status
@@ -606,14 +619,63 @@ def extract_plan(
         notes=tuple(notes),
         units=dict(plant.units),
         _tables={"flows": flows_frame, "pipes": pipes_frame, "regeneration": regen_frame, "limits": limits},
+        economics=plan_economics(graph, capital_spend(graph, flows, used_new), costs, base_costs, plant.finance),
     )
 
 
-def _diagnose(graph: nx.DiGraph, bilinear: bool) -> tuple[str, list[str]]:
+_DESIGN_KEYS = ("budget", "max_new_pipes", "max_inlets")
+
+
+def baseline_graph(graph: nx.DiGraph) -> nx.DiGraph:
+    """The superstructure without design limits (budget, pipe limits, study limits): what today's plant is held to."""
+    if not _design_limits(graph):
+        return graph
+    free = graph.copy()
+    free.graph.update(dict.fromkeys(_DESIGN_KEYS), limits={})
+    return free
+
+
+def _design_limits(graph: nx.DiGraph) -> dict[str, float]:
+    found = {k: graph.graph[k] for k in _DESIGN_KEYS if graph.graph.get(k) is not None}
+    found.update({f"{k} limit": v for k, v in (graph.graph.get("limits") or {}).items() if v is not None})
+    return found
+
+
+def _canonical_limits(plant: Plant, limits: Mapping[str, float] | None) -> dict[str, float]:
+    """``limits`` in canonical units (fresh water in t/h), or a PlantDataError naming a wrong one."""
+    out = {}
+    for name, value in (limits or {}).items():
+        if name not in ("freshwater", "cost", "new_pipes"):
+            raise PlantDataError(f"limits: {name!r} is not known; limit 'freshwater', 'cost' or 'new_pipes'")
+        if value is None:
+            continue
+        if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+            raise PlantDataError(f"limits: {name} must be a finite number, got {value!r}")
+        out[name] = float(value) * (factor("flow", plant.units["flow"]) if name == "freshwater" else 1.0)
+    return out
+
+
+def _diagnose(graph: nx.DiGraph, bilinear: bool, plant: Plant | None = None) -> tuple[str, list[str]]:
     """Find which limits cannot all hold: minimise slack on them and name the units that need it.
 
     A bilinear plant is diagnosed on its relaxation: what even the relaxation cannot satisfy.
+    When the plant meets its limits without its design limits (budget, pipe limits, study
+    limits), those are named instead.
     """
+    design = _design_limits(graph)
+    if design:
+        free = baseline_graph(graph)
+        check = build_relaxation(free, "freshwater", initial_breakpoints(free)) if bilinear else build_model(
+            free, "freshwater", pipes=False
+        )
+        if HighsSolver(time_limit=30).solve(check).has_solution:
+            shown = ", ".join(f"{k} {v:g}" for k, v in design.items())
+            return (
+                f"No water network meets the design limits ({shown}), although the plant's limits alone can be met. "
+                "Raise the budget, allow more new pipes or inlets, or loosen the study limit.",
+                [],
+            )
+        graph = free
     model = (
         build_relaxation(graph, "freshwater", initial_breakpoints(graph))
         if bilinear else build_model(graph, "freshwater", pipes=False)

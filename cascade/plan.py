@@ -50,6 +50,10 @@ class RetrofitPlan:
         Restrictions and caveats a reader must know.
     units : dict
         The plant's units.
+    economics : dict
+        Capital spent (new pipes, removals, regenerators), the budget, the annual operating
+        saving, the simple payback in years (None when the plan saves nothing to pay back with)
+        and the net present value over the finance lifetime (:func:`cascade.economics.plan_economics`).
     """
 
     plant: str
@@ -70,6 +74,7 @@ class RetrofitPlan:
     notes: tuple[str, ...]
     units: dict[str, str]
     _tables: dict[str, pd.DataFrame] = field(repr=False)
+    economics: dict[str, Any] = field(default_factory=dict)
 
     @property
     def flows(self) -> pd.DataFrame:
@@ -139,6 +144,7 @@ class RetrofitPlan:
             "savings": dict(self.savings),
             "kpis": dict(self.kpis),
             "costs": dict(self.costs),
+            "economics": dict(self.economics),
             "check": self.check.to_dict(),
             "solve": dict(self.solve),
             "notes": list(self.notes),
@@ -178,6 +184,17 @@ class RetrofitPlan:
             lines.append(f"  + {row[0]} -> {row[1]}: {row.flow:.4g} {u}")
         for row in removed.itertuples(index=False):
             lines.append(f"  - {row[0]} -> {row[1]} (was {row.baseline_flow:.4g} {u})")
+        econ = self.economics
+        if econ and econ["capital"]["total"] > 0:
+            c = econ["capital"]
+            payback = "never" if econ["payback_years"] is None else f"{econ['payback_years']:.3g} years"
+            npv = "" if econ.get("npv") is None else f", NPV {econ['npv']:.6g} {money}"
+            budget = "" if econ.get("budget") is None else f" (budget {econ['budget']:.6g})"
+            lines.append(
+                f"Capital: {c['total']:.6g} {money}{budget}: pipes {c['pipes']:.6g}, removals {c['removals']:.6g}, "
+                f"regenerators {c['regenerators']:.6g}; operating saving {econ['operating_saving_per_year']:.6g} "
+                f"{money}/yr, payback {payback}{npv}"
+            )
         regen = self._tables["regeneration"]
         for name, row in regen.iterrows():
             lines.append(

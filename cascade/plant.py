@@ -166,6 +166,14 @@ class Plant:
         How capital turns into money per year: ``{"interest_rate": i, "lifetime": n}`` (capital
         recovery factor ``i (1 + i)^n / ((1 + i)^n - 1)``) or ``{"annualisation_factor": f}``.
         Needed when a regenerator has a capital cost (see :meth:`annualisation`).
+    piping : dict, optional
+        The piping economics of ``connections`` (canonical units; :mod:`cascade.economics`):
+        ``capital``, ``per_metre``, ``classes`` (list of ``{max_flow, capital, per_metre}``),
+        ``remove_cost``, ``max_new_pipes``, ``max_inlets``, ``budget``.
+    layout : dict, optional
+        Where the units are, for pipe lengths (:mod:`cascade.economics`): ``coordinates``
+        (id -> (x, y) in m), ``metric`` ('manhattan' or 'euclidean'), ``distances`` (list of
+        ``(a, b, metres)``).
 
     Notes
     -----
@@ -186,6 +194,8 @@ class Plant:
         min_flow: float = 0.0,
         pipe_cost_fixed: float = 0.0,
         finance: Mapping[str, float] | None = None,
+        piping: Mapping[str, Any] | None = None,
+        layout: Mapping[str, Any] | None = None,
     ) -> None:
         self.name = str(name)
         if isinstance(contaminants, str):  # Plant("x", "COD") means one contaminant, not three
@@ -198,6 +208,8 @@ class Plant:
         self.min_flow = _number(min_flow, "connections", "min_flow")
         self.pipe_cost_fixed = _number(pipe_cost_fixed, "connections", "pipe_cost.fixed")
         self.finance: dict[str, float] = {str(k): _number(v, "finance", str(k)) for k, v in (finance or {}).items()}
+        self.piping: dict[str, Any] = dict(piping or {})
+        self.layout: dict[str, Any] = dict(layout or {})
         self.forbidden: list[tuple[str, str]] = []
         self.required: list[tuple[str, str]] = []
         self.existing: list[tuple[str, str, float]] = []
@@ -487,6 +499,8 @@ def _settings(plant: Plant) -> tuple:
         plant.min_flow,
         plant.pipe_cost_fixed,
         tuple(sorted(plant.finance.items())),
+        repr(sorted(plant.piping.items())),
+        repr(sorted(plant.layout.items())),
         tuple(plant.forbidden),
         tuple(plant.required),
         tuple(plant.existing),

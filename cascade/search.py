@@ -114,8 +114,12 @@ def backbone(graph: nx.DiGraph) -> set[tuple[str, str]]:
 
 
 def restricted(graph: nx.DiGraph, pipes: Iterable[tuple[str, str]]) -> nx.DiGraph:
-    """A copy of the superstructure with only ``pipes`` (every unit kept)."""
-    keep = set(pipes)
+    """A copy of the superstructure with only ``pipes`` and today's pipes (every unit kept).
+
+    Existing pipes always stay, so removing one is a decision (and its cost counted) in every
+    restricted model, as in the whole one.
+    """
+    keep = set(pipes) | {(i, j) for i, j, d in graph.edges(data=True) if d["existing"]}
     sub = graph.copy()
     sub.remove_edges_from([e for e in graph.edges if e not in keep])
     return sub

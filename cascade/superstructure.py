@@ -30,11 +30,16 @@ key                 meaning
 ==================  =========================================================================
 
 Edge attributes: ``existing`` (bool, the pipe is in today's plant), ``existing_flow`` (t/h, 0
-when not existing) and ``required`` (bool, the pipe must carry flow).
+when not existing), ``required`` (bool, the pipe must carry flow), and the piping economics of
+:func:`cascade.economics.annotate`: ``length`` (m or None), ``pipe_options`` (``(max_flow,
+capital)`` per flow class of a new pipe) and ``remove_capital``.
 
 Graph attributes: ``name``, ``contaminants``, ``units``, ``hours_per_year``, ``min_flow``,
-``pipe_cost_fixed``, ``annualisation`` (capital to money per year, None without ``finance``) and
-``removed_existing`` (existing pipes the superstructure does not allow, which any plan removes).
+``pipe_cost_fixed``, ``annualisation`` (capital to money per year, None without ``finance``),
+``removed_existing`` (existing pipes the superstructure does not allow, which any plan removes),
+and from :func:`cascade.economics.annotate` ``remove_capital``, ``removed_capital``,
+``max_new_pipes``, ``max_inlets``, ``budget`` and ``pipe_classes``. :func:`cascade.optimize`
+adds ``limits`` (bounds on fresh water, cost or new pipes, for trade-off studies).
 
 Rules (``docs/plant-format.md``): supplies, sources, operation outlets and regenerator outlets may
 feed every sink, operation, regenerator and discharge, except that
@@ -49,6 +54,7 @@ from __future__ import annotations
 
 import networkx as nx
 
+from .economics import annotate
 from .exceptions import PlantDataError
 from .plant import Plant, is_missing
 
@@ -181,6 +187,14 @@ def build_superstructure(plant: Plant) -> nx.DiGraph:
             )
         graph.edges[tail, head]["required"] = True
     graph.graph["removed_existing"] = removed
+    missing = annotate(graph, plant.piping, plant.layout)
+    if missing:
+        shown = ", ".join(f"{a} -> {b}" for a, b in missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5
+                                                                      else "")
+        raise PlantDataError(
+            f"pipes are priced per metre but {len(missing)} candidate pipe(s) have no length: {shown}; give "
+            "layout.coordinates for both ends or layout.distances for these pairs (or forbid the pipes)"
+        )
     return graph
 
 

@@ -28,6 +28,10 @@ unreachable_limit    a sink or operation limit (inlet, or outlet when no inlet l
                      that no supply, source or regenerator meets
 bad_cost             a capital cost exponent outside (0, 1], a capital cost without ``finance``,
                      a bad ``finance`` value, or a regenerator ``min_flow`` above its ``max_flow``
+bad_piping           a negative pipe cost, length, budget or limit, a pipe limit that is not a whole
+                     number, a flow class without a positive max_flow, pipe capital without
+                     ``finance``, or an unknown layout metric
+no_length            pipes are priced per metre but a unit has neither coordinates nor distances
 zero_flow            (warning) a sink or source with zero flow
 ===================  ===================================================================
 
@@ -140,6 +144,7 @@ def validate(plant: Plant) -> ValidationReport:
     _check_operations(plant, out)
     _check_regenerators(plant, out)
     _check_connections(plant, out)
+    _check_piping(plant, out)
     if not [f for f in out.findings if f.severity == "error"]:
         _check_reachable_limits(plant, out)
     return ValidationReport(out.findings)
@@ -338,6 +343,57 @@ def _check_regenerators(plant: Plant, out: _Collector) -> None:
         if bad:
             out.error("bad_cost", None, f"finance.{key} is {value:g}; it must be "
                       + ("0 or more" if key == "interest_rate" else "positive"))
+
+
+def _check_piping(plant: Plant, out: _Collector) -> None:
+    """Pipe costs, limits, budget and layout (:mod:`cascade.economics`)."""
+    from .economics import METRICS, needs_length, pipe_classes
+
+    piping, layout = plant.piping, plant.layout
+    for key in ("capital", "per_metre", "remove_cost", "budget", "max_new_pipes", "max_inlets"):
+        value = piping.get(key)
+        if value is not None and value < 0:
+            out.error("bad_piping", None, f"connections: {key} is {value:g}; it must be 0 or more")
+    for key in ("max_new_pipes", "max_inlets"):
+        value = piping.get(key)
+        if value is not None and value != int(value):
+            out.error("bad_piping", None, f"connections.{key} is {value:g}; it must be a whole number of pipes")
+    if piping.get("max_inlets") is not None and piping["max_inlets"] < 1:
+        out.error("bad_piping", None, "connections.max_inlets is 0: no unit could take water; give 1 or more")
+    for n, c in enumerate(piping.get("classes") or []):
+        if not c.get("max_flow", 0) > 0:
+            out.error("bad_piping", None, f"connections.pipe_cost.classes[{n}] needs a positive max_flow")
+        for key in ("capital", "per_metre"):
+            if c.get(key, 0.0) < 0:
+                out.error("bad_piping", None, f"connections.pipe_cost.classes[{n}].{key} is {c[key]:g}; "
+                          "it must be 0 or more")
+    classes = pipe_classes(piping)
+    capital = any(c["capital"] > 0 or c["per_metre"] > 0 for c in classes) or piping.get("remove_cost", 0) > 0
+    if capital and plant.annualisation() is None:
+        out.error("bad_piping", None, "pipes have a capital cost but the plant has no 'finance'; add e.g. "
+                  "'finance: {interest_rate: 0.08, lifetime: 15}' or 'finance: {annualisation_factor: 0.12}'")
+    if layout.get("metric", "manhattan") not in METRICS:
+        out.error("bad_piping", None, f"layout.metric {layout['metric']!r} is not known; use {' or '.join(METRICS)}")
+    ids = set(plant.ids())
+    coordinates = layout.get("coordinates", {})
+    for unit in coordinates:
+        if unit not in ids:
+            out.error("unknown_id", unit, f"layout.coordinates names '{unit}', which is not a unit of the plant")
+    measured: set[str] = set()
+    for a, b, metres in layout.get("distances", ()):
+        for unit in (a, b):
+            if unit not in ids:
+                out.error("unknown_id", unit, f"layout.distances [{a}, {b}] names '{unit}', which is not a unit "
+                          "of the plant")
+        if metres < 0:
+            out.error("bad_piping", a, f"layout.distances [{a}, {b}] is {metres:g} m; a length is 0 or more")
+        measured |= {a, b}
+    if needs_length(piping):
+        lost = [u for u in plant.ids() if u not in coordinates and u not in measured]
+        if lost:
+            out.error("no_length", lost[0], f"pipes are priced per metre but {', '.join(lost)} "
+                      f"{'has' if len(lost) == 1 else 'have'} no place: give layout.coordinates (or "
+                      "layout.distances for every pipe they may have)")
 
 
 def _check_connections(plant: Plant, out: _Collector) -> None:

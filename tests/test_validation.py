@@ -195,6 +195,37 @@ FILE_CASES = [
         ),
         "unreachable_limit", "OP", ["operation 'OP'", "C <= 15 ppm", "at its outlet", "20 ppm"],
     ),
+    (
+        "bad_piping_negative_budget",
+        with_(connections={"budget": -5}),
+        "bad_piping", None, ["budget is -5", "0 or more"],
+    ),
+    (
+        "bad_piping_fractional_pipe_limit",
+        with_(connections={"max_new_pipes": 2.5}),
+        "bad_piping", None, ["max_new_pipes is 2.5", "whole number"],
+    ),
+    (
+        "bad_piping_capital_without_finance",
+        with_(connections={"pipe_cost": {"capital": 1000}}),
+        "bad_piping", None, ["capital cost", "no 'finance'"],
+    ),
+    (
+        "bad_piping_class_without_size",
+        with_(connections={"pipe_cost": {"classes": [{"capital": 10}]}}, finance={"annualisation_factor": 0.1}),
+        "bad_piping", None, ["classes[0]", "positive max_flow"],
+    ),
+    (
+        "unknown_id_in_layout",
+        with_(layout={"coordinates": {"FW": [0, 0], "boiler": [1, 1]}}),
+        "unknown_id", "boiler", ["layout.coordinates", "'boiler'"],
+    ),
+    (
+        "no_length",
+        with_(connections={"pipe_cost": {"per_metre": 100}}, finance={"annualisation_factor": 0.1},
+              layout={"coordinates": {"FW": [0, 0]}}),
+        "no_length", "D", ["priced per metre", "D, WW have no place", "layout.coordinates"],
+    ),
 ]
 
 

@@ -28,19 +28,51 @@ from .balances import add_balances
 from .costs import CapitalBreakpoints, add_capital_costs
 from .data import ModelData, build_data, check_supported, restrictions
 from .objective import cost_expr, freshwater_expr
-from .piping import add_piping, add_regenerator_installation, add_relaxed_piping, new_pipe_count
+from .piping import (
+    add_pipe_classes,
+    add_pipe_limits,
+    add_piping,
+    add_regenerator_installation,
+    add_relaxed_piping,
+    has_pipe_costs,
+    new_pipe_count,
+    pipe_expr,
+)
 from .quality import add_quality
 from .reuse import add_regeneration_reuse
 
 __all__ = [
     "build_model", "network_model", "ModelData", "build_data", "check_supported", "restrictions",
-    "needs_pipe_decisions",
+    "needs_pipe_decisions", "prices_capital", "limits_of", "OBJECTIVES",
 ]
 
 
+#: Objectives a model can minimise.
+OBJECTIVES = ("freshwater", "cost", "new_pipes")
+
+
+def limits_of(graph: nx.DiGraph) -> dict[str, float]:
+    """Upper limits on fresh water (t/h), annual cost or new pipes that :func:`cascade.optimize` put on the graph."""
+    return {k: v for k, v in (graph.graph.get("limits") or {}).items() if v is not None}
+
+
 def needs_pipe_decisions(graph: nx.DiGraph, objective: str) -> bool:
-    """Whether pipe binaries are part of the first-stage model (minimum flow or paid pipes)."""
-    return graph.graph["min_flow"] > 0 or (objective == "cost" and graph.graph["pipe_cost_fixed"] > 0)
+    """Whether pipe binaries are part of the first-stage model: a minimum flow, paid pipes (cost objective
+    or a cost limit), pipe limits or a budget, or the number of new pipes as objective or limit."""
+    g = graph.graph
+    limits = limits_of(graph)
+    priced = objective == "cost" or "cost" in limits
+    return (
+        g["min_flow"] > 0
+        or (priced and has_pipe_costs(graph))
+        or objective == "new_pipes" or "new_pipes" in limits
+        or any(g.get(key) is not None for key in ("max_new_pipes", "max_inlets", "budget"))
+    )
+
+
+def prices_capital(graph: nx.DiGraph, objective: str) -> bool:
+    """Whether regenerator capital curves enter the model: the cost objective, a cost limit or a budget."""
+    return objective == "cost" or "cost" in limits_of(graph) or graph.graph.get("budget") is not None
 
 
 def build_model(
@@ -107,6 +139,7 @@ def network_model(
     pipes: bool = True,
     capital_breakpoints: CapitalBreakpoints | None = None,
     relaxed: bool = False,
+    relaxed_quality: bool = False,
 ) -> pyo.ConcreteModel:
     """The part every model shares: flows, water balances, pipe and regenerator decisions, objective.
 
@@ -115,12 +148,15 @@ def network_model(
     :mod:`~cascade.formulation.relaxation`. ``capital_breakpoints`` (regenerator -> flows, t/h)
     are the breakpoints of the piecewise capital costs (:mod:`~cascade.formulation.costs`).
     ``relaxed`` gives the projected LP relaxation of the pipe and regenerator decisions
-    (:mod:`~cascade.formulation.piping`).
+    (:mod:`~cascade.formulation.piping`). ``relaxed_quality`` says the caller adds relaxed
+    quality constraints (a bound, not a plan): the budget and a cost limit then count regenerator
+    capital on the interpolation rather than conservatively (:func:`add_design_limits`).
     """
-    if objective not in ("freshwater", "cost"):
-        raise PlantDataError(f"objective {objective!r} is not known; use 'freshwater' or 'cost'")
+    if objective not in OBJECTIVES:
+        raise PlantDataError(f"objective {objective!r} is not known; use one of {', '.join(OBJECTIVES)}")
     m = pyo.ConcreteModel(name=graph.graph["name"])
     m.data = data
+    m.pipes_relaxed = relaxed
     m.flow = pyo.Var(data.edges, domain=pyo.NonNegativeReals, bounds=lambda m, i, j: (0, data.arc_bound[i, j]))
     add_balances(m, data)
     add_regeneration_reuse(m, data)
@@ -132,17 +168,55 @@ def network_model(
         if not decisions:
             for e in data.edges:
                 m.pipe_built[e].fix(1)
+        else:
+            add_pipe_classes(m, data)
         m.new_pipes = pyo.Expression(expr=new_pipe_count(m, data))
+    if decisions:
+        add_pipe_limits(m, data)
     add_regenerator_installation(m, data, relaxed=relaxed)
-    if objective == "cost":
+    capital = prices_capital(graph, objective)
+    if capital:
         add_capital_costs(m, data, capital_breakpoints)
     else:  # installation only matters for its cost, or where a minimum flow applies
         for r in m.regen_installed:
             if not data.graph.nodes[r].get("min_flow", 0.0) > 0:
                 m.regen_installed[r].fix(1)
     m.freshwater = pyo.Expression(expr=freshwater_expr(m, data))
-    if objective == "cost":
+    if capital:
         m.cost = pyo.Expression(expr=cost_expr(m, data))
-    m.goal = pyo.Objective(expr=m.freshwater if objective == "freshwater" else m.cost, sense=pyo.minimize)
+    add_design_limits(m, data, conservative=not (relaxed_quality or relaxed))
+    goal = {"freshwater": "freshwater", "cost": "cost", "new_pipes": "new_pipes"}[objective]
+    m.goal = pyo.Objective(expr=getattr(m, goal), sense=pyo.minimize)
     m.objective_name = objective
     return m
+
+
+def add_design_limits(m: pyo.ConcreteModel, data: ModelData, conservative: bool) -> None:
+    """The capital budget and the limits of a trade-off study (:func:`cascade.optimize` ``limits``).
+
+    .. math::
+
+        \\text{pipe capital} + \\sum_r \\text{capital}^{money}_r \\le B, \\qquad
+        \\text{freshwater} \\le W, \\qquad \\text{cost} \\le C, \\qquad \\text{new pipes} \\le N
+
+    ``conservative`` (a restriction whose plans are kept) counts regenerator capital at the top
+    of its active segment (``capital_upper``), otherwise at the interpolation
+    (:mod:`cascade.formulation.costs`); the cost limit likewise.
+    """
+    g = data.graph
+    regenerators = m.capital_upper if conservative and hasattr(m, "capital_upper") else getattr(m, "capital_money", {})
+    budget = g.graph.get("budget")
+    if budget is not None:
+        spend = pipe_expr(m, data, annual=False) + sum(regenerators[r] for r in regenerators)
+        m.budget = pyo.Constraint(expr=spend <= budget)
+    limits = limits_of(g)
+    if "freshwater" in limits:
+        m.limit_freshwater = pyo.Constraint(expr=m.freshwater <= limits["freshwater"])
+    if "new_pipes" in limits:
+        m.limit_new_pipes = pyo.Constraint(expr=m.new_pipes <= limits["new_pipes"] + 1e-6)
+    if "cost" in limits:
+        cost = m.cost
+        if conservative and hasattr(m, "capital_upper"):
+            factor = g.graph.get("annualisation") or 0.0
+            cost = cost + factor * sum(m.capital_upper[r] - m.capital_money[r] for r in m.capital_upper)
+        m.limit_cost = pyo.Constraint(expr=cost <= limits["cost"])

@@ -15,6 +15,12 @@ the cost is interpolated with weights ``lambda_{rk} >= 0`` and one active segmen
     \sum_{in(r)} f = \sum_k \lambda_{rk} q_k, \qquad
     \text{capital}_r = A \sum_k \lambda_{rk}\, a\, q_k^b
 
+For a budget or a cost limit the restriction (a plan to keep) counts each installed
+regenerator at the top of its active segment, ``capital^{up}_r = sum_{k >= 1} a q_k^b sigma_{rk}``,
+which the concave, increasing curve never exceeds on that segment; the relaxation counts the
+interpolation, which never exceeds the curve. So plans kept respect the true budget and the bound
+stays a bound.
+
 The interpolation is exact at the breakpoints and, the curve being concave, below it in between:
 so the model's optimum is a lower bound on the true cost, and :mod:`cascade.bilinear` adds the
 flows it finds as breakpoints until the plan's true cost (:func:`cascade.kpi.annual_costs`) is
@@ -54,6 +60,8 @@ def add_capital_costs(m: pyo.ConcreteModel, data: ModelData, breakpoints: Capita
     regs = capitalised(data)
     if not regs:
         m.capital = pyo.Expression(regs)
+        m.capital_money = pyo.Expression(regs)
+        m.capital_upper = pyo.Expression(regs)
         return
     g = data.graph
     factor = g.graph["annualisation"]
@@ -81,11 +89,17 @@ def add_capital_costs(m: pyo.ConcreteModel, data: ModelData, breakpoints: Capita
         rule=lambda m, r: inflow(m, data, r) == sum(q * m.capital_weight[r, k] for k, q in enumerate(points[r])),
     )
 
-    def cost(m, r):
+    def money(m, r):
         a, b = g.nodes[r]["capital_a"], g.nodes[r]["capital_b"]
-        return factor * sum(a * q**b * m.capital_weight[r, k] for k, q in enumerate(points[r]))
+        return sum(a * q**b * m.capital_weight[r, k] for k, q in enumerate(points[r]))
 
-    m.capital = pyo.Expression(regs, rule=cost)
+    def upper(m, r):
+        a, b = g.nodes[r]["capital_a"], g.nodes[r]["capital_b"]
+        return sum(a * points[r][k] ** b * m.capital_segment[r, k] for k in range(1, len(points[r])))
+
+    m.capital_money = pyo.Expression(regs, rule=money)
+    m.capital_upper = pyo.Expression(regs, rule=upper)
+    m.capital = pyo.Expression(regs, rule=lambda m, r: (factor or 0.0) * m.capital_money[r])
 
 
 __all__ = ["add_capital_costs", "capitalised", "initial_capital_breakpoints", "CapitalBreakpoints"]

@@ -244,14 +244,16 @@ def is_bilinear(graph: nx.DiGraph, objective: str) -> bool:
     """Whether the linear model is not exact for this plant, so :mod:`cascade.bilinear` must solve it.
 
     True with removal-ratio or pass-through regenerators, fixed-load operations in a plant with
-    several contaminants, concave capital costs under the cost objective, and wherever the
+    several contaminants, concave capital costs under the cost objective (or a budget or cost limit), and wherever the
     outlet-at-maximum restriction is not exact (:func:`restrictions`).
     """
     contaminants = graph.graph["contaminants"]
     for _, d in graph.nodes(data=True):
         if d["kind"] == "regenerator" and any(c not in d["outlet"] for c in contaminants):
             return True
-        if d["kind"] == "regenerator" and objective == "cost" and d.get("capital_a", 0.0) > 0:
+        if d["kind"] == "regenerator" and d.get("capital_a", 0.0) > 0 and (
+            objective == "cost" or graph.graph.get("budget") is not None or "cost" in (graph.graph.get("limits") or {})
+        ):
             return True  # a concave capital cost: piecewise bounds refined like the relaxation's
         if d["kind"] == "operation" and len(contaminants) > 1:
             return True

@@ -6,12 +6,13 @@
 
     \\text{cost} = H \\Big( \\sum_w p_w \\sum_{out(w)} f + \\sum_d p_d \\sum_{in(d)} f
                  + \\sum_r c_r \\sum_{in(r)} f \\Big)
-                 + \\sum_r (K_r z_r + \\text{capital}_r) + P \\sum_{(i,j)\\,new} y_{ij}
+                 + \\sum_r (K_r z_r + \\text{capital}_r) + \\text{pipe cost}
 
 with ``H`` the hours per year, ``p`` prices per t, ``c_r`` a regenerator's cost per t treated,
 ``K_r`` its annual fixed cost, ``capital_r`` its annualised capital cost
 (:mod:`cascade.formulation.costs`), ``z_r`` its installation binary and ``P`` the annual cost of a new
-pipe. Existing pipes are free to keep.
+pipe. Existing pipes are free to keep. The pipe cost (new pipes by flow class and length, removals)
+is :func:`cascade.formulation.piping.pipe_expr`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pyomo.environ as pyo
 
 from .balances import inflow, outflow
 from .data import ModelData
-from .piping import new_pipe_count
+from .piping import has_pipe_costs, pipe_expr
 
 
 def freshwater_expr(m: pyo.ConcreteModel, data: ModelData):
@@ -39,7 +40,5 @@ def cost_expr(m: pyo.ConcreteModel, data: ModelData):
     )
     fixed = sum(g.nodes[r]["cost_fixed"] * m.regen_installed[r] for r in m.regen_installed)
     fixed += sum(m.capital[r] for r in m.capital)
-    pipes = 0
-    if g.graph["pipe_cost_fixed"]:
-        pipes = g.graph["pipe_cost_fixed"] * (m.new_pipes if hasattr(m, "new_pipes") else new_pipe_count(m, data))
+    pipes = pipe_expr(m, data, annual=True) if has_pipe_costs(g) else 0
     return hours * operating + fixed + pipes

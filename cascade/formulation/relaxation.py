@@ -100,7 +100,9 @@ def build_relaxation(
     high = outlet_upper_bounds(graph)
     variable = variable_outlets(graph)
     data = build_data(graph, {v: high[v] for v in variable}, circulation_scale=circulation_scale, capacity=capacity)
-    m = network_model(graph, data, objective, pipes=pipes, capital_breakpoints=capital_breakpoints)
+    m = network_model(
+        graph, data, objective, pipes=pipes, capital_breakpoints=capital_breakpoints, relaxed_quality=True
+    )
     _add_relaxed_quality(m, data, variable, high)
     _add_piecewise_mccormick(m, data, breakpoints)
     return m
