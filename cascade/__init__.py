@@ -24,6 +24,7 @@ from .solve import HighsSolver, SolveResult
 from .superstructure import build_superstructure
 from .sweep import apply_changes, sweep
 from .targeting import TargetResult, target
+from .tradeoff import lexicographic, pareto
 
 __version__ = "0.1.0"
 
@@ -51,5 +52,7 @@ __all__ = [
     "TargetResult",
     "sweep",
     "apply_changes",
+    "pareto",
+    "lexicographic",
     "__version__",
 ]

@@ -3,6 +3,7 @@
 Commands::
 
     cascade solve PLANT [--objective freshwater|cost] [--time-limit S] [--gap G] [--json] [--out FILE]
+    cascade pareto PLANT [--x cost|freshwater|new_pipes] [--y ...] [--points N] [--json] [--csv FILE]
     cascade target PLANT [--json]
     cascade validate PLANT
     cascade demo [--json]
@@ -22,6 +23,7 @@ from collections.abc import Sequence
 
 from . import __version__
 from .exceptions import CascadeError, InfeasiblePlantError, PlantDataError, SolverError
+from .tradeoff import MEASURES
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_SOLVER = 0, 2, 3, 4
 
@@ -43,6 +45,15 @@ def _parser() -> argparse.ArgumentParser:
     _solve_options(solve)
     solve.add_argument("--out", metavar="FILE", help="also write the plan to FILE (JSON if it ends in .json)")
 
+    front = sub.add_parser("pareto", help="Pareto front of two measures (epsilon-constraint) of a plant file")
+    front.add_argument("plant")
+    front.add_argument("--x", choices=MEASURES, default="cost", help="the measure bounded (default cost)")
+    front.add_argument("--y", choices=MEASURES, default="freshwater", help="the measure minimised (default freshwater)")
+    front.add_argument("--points", type=int, default=7, metavar="N", help="points at most, ends included (default 7)")
+    front.add_argument("--time-limit", type=float, default=60.0, metavar="S", help="seconds per solve (default 60)")
+    front.add_argument("--json", action="store_true", help="print the front as JSON (each point's plan included)")
+    front.add_argument("--csv", metavar="FILE", help="also write the front's table to FILE")
+
     demo = sub.add_parser("demo", help="solve the embedded demo food plant")
     _solve_options(demo)
 
@@ -56,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _solve_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--objective", choices=("freshwater", "cost"), help="default: the plant file's objective")
+    parser.add_argument("--objective", choices=MEASURES, help="default: the plant file's objective")
     parser.add_argument("--time-limit", type=float, default=60.0, metavar="S", help="seconds (default 60)")
     parser.add_argument("--gap", type=float, default=None, metavar="G",
                         help="relative MIP gap (default: the profile's, else 1e-6)")
@@ -83,6 +94,30 @@ def _solve(plant, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _pareto(plant, args: argparse.Namespace) -> int:
+    from .io import write_text_atomic
+    from .tradeoff import dominated, pareto
+
+    if args.time_limit <= 0:
+        raise PlantDataError(f"--time-limit must be positive, got {args.time_limit:g}")
+    front = pareto(plant, args.x, args.y, args.points, time_limit=args.time_limit)
+    table = front.drop(columns="plan")
+    if args.csv:
+        write_text_atomic(args.csv, table.to_csv(index=False))
+    if args.json:
+        rows = [{**{k: (None if isinstance(v, float) and v != v else v) for k, v in row.items() if k != "plan"},
+                 "plan": row["plan"].to_dict()} for row in front.to_dict(orient="records")]
+        print(json.dumps({"x": args.x, "y": args.y, "points": rows}, indent=2, default=str, ensure_ascii=False))
+    else:
+        print(f"Pareto front of {args.y} against {args.x} ({plant.name}): {len(front)} point(s)")
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.6g}"))
+    failed = (~front["check_passed"]).any() or dominated(front, args.x, args.y).any()
+    if failed:
+        print("cascade: error: a point failed the independent check or is dominated", file=sys.stderr)
+        return EXIT_SOLVER
+    return EXIT_OK
+
+
 def _run(args: argparse.Namespace) -> int:
     from .io import read_plant
 
@@ -92,6 +127,8 @@ def _run(args: argparse.Namespace) -> int:
         from .examples import demo
 
         return _solve(demo(), args)
+    if args.command == "pareto":
+        return _pareto(read_plant(args.plant), args)
     if args.command == "target":
         from .targeting import target
 
