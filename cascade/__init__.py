@@ -6,7 +6,7 @@ solved by HiGHS, and a retrofit plan with the fresh water and money saved.
 
 from __future__ import annotations
 
-from . import examples, kpi
+from . import economics, examples, kpi, plot
 from .check import CheckResult, check_flows
 from .exceptions import (
     CascadeError,
@@ -50,6 +50,8 @@ __all__ = [
     "SolveResult",
     "target",
     "TargetResult",
+    "economics",
+    "plot",
     "sweep",
     "apply_changes",
     "pareto",
