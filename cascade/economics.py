@@ -107,8 +107,8 @@ def pipe_length(layout: Mapping[str, Any], tail: str, head: str) -> float | None
         return None
     (x1, y1), (x2, y2) = coordinates[tail], coordinates[head]
     if layout.get("metric", "manhattan") == "euclidean":
-        return math.hypot(x2 - x1, y2 - y1)
-    return abs(x2 - x1) + abs(y2 - y1)
+        return float(math.hypot(x2 - x1, y2 - y1))
+    return float(abs(x2 - x1) + abs(y2 - y1))
 
 
 def annotate(graph: nx.DiGraph, piping: Mapping[str, Any], layout: Mapping[str, Any]) -> list[tuple[str, str]]:
