@@ -60,6 +60,8 @@ CLASS_KEYS = ("max_flow", "capital", "per_metre")
 #: Keys of ``layout``.
 LAYOUT_KEYS = ("coordinates", "metric", "distances")
 METRICS = ("manhattan", "euclidean")
+#: Graph attributes of :func:`annotate` that limit a design (None: no limit).
+DESIGN_KEYS = ("budget", "max_new_pipes", "max_inlets")
 
 
 def pipe_classes(piping: Mapping[str, Any]) -> list[dict[str, float]]:

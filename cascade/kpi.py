@@ -125,10 +125,6 @@ def annual_costs(graph: nx.DiGraph, flows: Flows, new_pipes: Iterable[tuple[str,
             treated[j] = treated.get(j, 0.0) + f
     regen_variable = sum(q * graph.nodes[r]["cost_per_t"] for r, q in treated.items())
     regen_fixed = sum(graph.nodes[r]["cost_fixed"] for r, q in treated.items() if q > 0)
-    capital = sum(
-        (graph.graph.get("annualisation") or 0.0) * graph.nodes[r]["capital_a"] * q ** graph.nodes[r]["capital_b"]
-        for r, q in treated.items() if q > 0 and graph.nodes[r].get("capital_a", 0.0) > 0
-    )
     new = list(new_pipes)
     factor = graph.graph.get("annualisation") or 0.0
     spend = capital_spend(graph, flows, new)
@@ -137,7 +133,7 @@ def annual_costs(graph: nx.DiGraph, flows: Flows, new_pipes: Iterable[tuple[str,
         "freshwater": hours * water,
         "discharge": hours * discharge,
         "regeneration": hours * regen_variable + regen_fixed,
-        "capital": capital,
+        "capital": factor * spend["regenerators"],
         "pipes": pipes,
         "pipe_capital": factor * (spend["pipes"] + spend["removals"]),
     }

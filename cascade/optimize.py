@@ -32,10 +32,10 @@ import pyomo.environ as pyo
 from .bilinear import TOLERANCE as BILINEAR_TOLERANCE
 from .bilinear import solve_bilinear
 from .check import check_flows
-from .economics import capital_spend, plan_economics
+from .economics import DESIGN_KEYS, capital_spend, plan_economics
 from .exceptions import InfeasiblePlantError, PlantDataError, SolverError
 from .explain import limits_table, regeneration_destinations
-from .formulation import build_model, needs_pipe_decisions, restrictions
+from .formulation import OBJECTIVES, build_model, needs_pipe_decisions, restrictions
 from .formulation.data import is_bilinear
 from .formulation.relaxation import build_relaxation, initial_breakpoints
 from .kpi import ZERO_FLOW, annual_costs, indicators
@@ -200,7 +200,7 @@ def optimize(
     if solver is not None:
         solver.progress = None  # the stages below optimise something else
     if result.status == "infeasible":
-        raise InfeasiblePlantError(*_diagnose(graph, bilinear, plant))
+        raise InfeasiblePlantError(*_diagnose(graph, bilinear))
     if not result.has_solution:
         raise SolverError(f"HiGHS stopped without a plan ({result.termination}); try a longer time limit")
 
@@ -623,20 +623,17 @@ def extract_plan(
     )
 
 
-_DESIGN_KEYS = ("budget", "max_new_pipes", "max_inlets")
-
-
 def baseline_graph(graph: nx.DiGraph) -> nx.DiGraph:
     """The superstructure without design limits (budget, pipe limits, study limits): what today's plant is held to."""
     if not _design_limits(graph):
         return graph
     free = graph.copy()
-    free.graph.update(dict.fromkeys(_DESIGN_KEYS), limits={})
+    free.graph.update(dict.fromkeys(DESIGN_KEYS), limits={})
     return free
 
 
 def _design_limits(graph: nx.DiGraph) -> dict[str, float]:
-    found = {k: graph.graph[k] for k in _DESIGN_KEYS if graph.graph.get(k) is not None}
+    found = {k: graph.graph[k] for k in DESIGN_KEYS if graph.graph.get(k) is not None}
     found.update({f"{k} limit": v for k, v in (graph.graph.get("limits") or {}).items() if v is not None})
     return found
 
@@ -645,8 +642,8 @@ def _canonical_limits(plant: Plant, limits: Mapping[str, float] | None) -> dict[
     """``limits`` in canonical units (fresh water in t/h), or a PlantDataError naming a wrong one."""
     out = {}
     for name, value in (limits or {}).items():
-        if name not in ("freshwater", "cost", "new_pipes"):
-            raise PlantDataError(f"limits: {name!r} is not known; limit 'freshwater', 'cost' or 'new_pipes'")
+        if name not in OBJECTIVES:
+            raise PlantDataError(f"limits: {name!r} is not known; limit {', '.join(map(repr, OBJECTIVES))}")
         if value is None:
             continue
         if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
@@ -655,7 +652,7 @@ def _canonical_limits(plant: Plant, limits: Mapping[str, float] | None) -> dict[
     return out
 
 
-def _diagnose(graph: nx.DiGraph, bilinear: bool, plant: Plant | None = None) -> tuple[str, list[str]]:
+def _diagnose(graph: nx.DiGraph, bilinear: bool) -> tuple[str, list[str]]:
     """Find which limits cannot all hold: minimise slack on them and name the units that need it.
 
     A bilinear plant is diagnosed on its relaxation: what even the relaxation cannot satisfy.

@@ -31,11 +31,12 @@ import numpy as np
 import pandas as pd
 
 from .exceptions import InfeasiblePlantError, PlantDataError
+from .formulation import OBJECTIVES
 from .plan import RetrofitPlan
 from .plant import Plant
 
-#: The measures a trade-off can use.
-MEASURES = ("freshwater", "cost", "new_pipes")
+#: The measures a trade-off can use: the objectives of :func:`cascade.optimize`.
+MEASURES = OBJECTIVES
 #: Relative slack on an earlier objective's optimum in later lexicographic steps (absolute below 1). The limit
 #: is the value of a plan in hand, so it only needs room for HiGHS's feasibility tolerance (as the tie-break's).
 TOLERANCE = 1e-7
@@ -50,9 +51,8 @@ def measure(plan: RetrofitPlan, name: str) -> float:
         return float(plan.freshwater)
     if name == "cost":
         return float(plan.costs["total"])
-    if name == "new_pipes":
-        return float(len(plan.new_pipes))
-    raise PlantDataError(f"{name!r} is not a measure; use one of {', '.join(MEASURES)}")
+    measure_check(name)
+    return float(len(plan.new_pipes))
 
 
 def _slack(name: str, value: float, tolerance: float) -> float:

@@ -23,10 +23,11 @@ from collections.abc import Mapping
 import networkx as nx
 import pyomo.environ as pyo
 
+from ..economics import DESIGN_KEYS
 from ..exceptions import PlantDataError
 from .balances import add_balances
 from .costs import CapitalBreakpoints, add_capital_costs
-from .data import ModelData, build_data, check_supported, restrictions
+from .data import ModelData, build_data, check_supported, limits_of, prices_capital, restrictions
 from .objective import cost_expr, freshwater_expr
 from .piping import (
     add_pipe_classes,
@@ -51,11 +52,6 @@ __all__ = [
 OBJECTIVES = ("freshwater", "cost", "new_pipes")
 
 
-def limits_of(graph: nx.DiGraph) -> dict[str, float]:
-    """Upper limits on fresh water (t/h), annual cost or new pipes that :func:`cascade.optimize` put on the graph."""
-    return {k: v for k, v in (graph.graph.get("limits") or {}).items() if v is not None}
-
-
 def needs_pipe_decisions(graph: nx.DiGraph, objective: str) -> bool:
     """Whether pipe binaries are part of the first-stage model: a minimum flow, paid pipes (cost objective
     or a cost limit), pipe limits or a budget, or the number of new pipes as objective or limit."""
@@ -66,13 +62,8 @@ def needs_pipe_decisions(graph: nx.DiGraph, objective: str) -> bool:
         g["min_flow"] > 0
         or (priced and has_pipe_costs(graph))
         or objective == "new_pipes" or "new_pipes" in limits
-        or any(g.get(key) is not None for key in ("max_new_pipes", "max_inlets", "budget"))
+        or any(g.get(key) is not None for key in DESIGN_KEYS)
     )
-
-
-def prices_capital(graph: nx.DiGraph, objective: str) -> bool:
-    """Whether regenerator capital curves enter the model: the cost objective, a cost limit or a budget."""
-    return objective == "cost" or "cost" in limits_of(graph) or graph.graph.get("budget") is not None
 
 
 def build_model(
@@ -185,8 +176,7 @@ def network_model(
     if capital:
         m.cost = pyo.Expression(expr=cost_expr(m, data))
     add_design_limits(m, data, conservative=not (relaxed_quality or relaxed))
-    goal = {"freshwater": "freshwater", "cost": "cost", "new_pipes": "new_pipes"}[objective]
-    m.goal = pyo.Objective(expr=getattr(m, goal), sense=pyo.minimize)
+    m.goal = pyo.Objective(expr=getattr(m, objective), sense=pyo.minimize)  # m.freshwater, m.cost or m.new_pipes
     m.objective_name = objective
     return m
 

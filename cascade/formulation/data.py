@@ -240,6 +240,16 @@ def outlet_upper_bounds(graph: nx.DiGraph) -> dict[tuple[str, str], float]:
     raise PlantDataError("the highest outlet concentrations did not settle; check the regenerators' removal ratios")
 
 
+def limits_of(graph: nx.DiGraph) -> dict[str, float]:
+    """Upper limits on fresh water (t/h), annual cost or new pipes that :func:`cascade.optimize` put on the graph."""
+    return {k: v for k, v in (graph.graph.get("limits") or {}).items() if v is not None}
+
+
+def prices_capital(graph: nx.DiGraph, objective: str) -> bool:
+    """Whether regenerator capital curves enter the model: the cost objective, a cost limit or a budget."""
+    return objective == "cost" or "cost" in limits_of(graph) or graph.graph.get("budget") is not None
+
+
 def is_bilinear(graph: nx.DiGraph, objective: str) -> bool:
     """Whether the linear model is not exact for this plant, so :mod:`cascade.bilinear` must solve it.
 
@@ -251,9 +261,7 @@ def is_bilinear(graph: nx.DiGraph, objective: str) -> bool:
     for _, d in graph.nodes(data=True):
         if d["kind"] == "regenerator" and any(c not in d["outlet"] for c in contaminants):
             return True
-        if d["kind"] == "regenerator" and d.get("capital_a", 0.0) > 0 and (
-            objective == "cost" or graph.graph.get("budget") is not None or "cost" in (graph.graph.get("limits") or {})
-        ):
+        if d["kind"] == "regenerator" and d.get("capital_a", 0.0) > 0 and prices_capital(graph, objective):
             return True  # a concave capital cost: piecewise bounds refined like the relaxation's
         if d["kind"] == "operation" and len(contaminants) > 1:
             return True
