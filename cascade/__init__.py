@@ -18,6 +18,7 @@ from .exceptions import (
 from .formulation import build_model
 from .io import read_plant, write_plant
 from .optimize import extract_plan, optimize
+from .periods import MultiPeriodPlan, optimize_periods
 from .plan import RetrofitPlan
 from .plant import Plant
 from .solve import HighsSolver, SolveResult
@@ -56,5 +57,7 @@ __all__ = [
     "apply_changes",
     "pareto",
     "lexicographic",
+    "optimize_periods",
+    "MultiPeriodPlan",
     "__version__",
 ]

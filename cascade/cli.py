@@ -79,10 +79,12 @@ def _solve_options(parser: argparse.ArgumentParser) -> None:
 def _solve(plant, args: argparse.Namespace) -> int:
     from .io import write_text_atomic
     from .optimize import optimize
+    from .periods import optimize_periods
 
     if args.time_limit is not None and args.time_limit <= 0:
         raise PlantDataError(f"--time-limit must be positive, got {args.time_limit:g}")
-    plan = optimize(plant, args.objective, time_limit=args.time_limit, mip_rel_gap=args.gap, profile=args.profile)
+    design = optimize_periods if plant.periods else optimize  # one design for every period of the file
+    plan = design(plant, args.objective, time_limit=args.time_limit, mip_rel_gap=args.gap, profile=args.profile)
     text = plan.to_json() if args.json else plan.summary()
     out = getattr(args, "out", None)
     if out:

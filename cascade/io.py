@@ -9,6 +9,7 @@ raised together as one :class:`~cascade.PlantDataError`; checks of meaning are i
 
 from __future__ import annotations
 
+import copy
 import difflib
 import json
 import math
@@ -29,6 +30,7 @@ from .units import accepted, factor
 TOP_LEVEL = (
     "format", "name", "description", "units", "hours_per_year", "contaminants", "freshwater",
     "sinks", "sources", "operations", "regenerators", "discharges", "connections", "objective", "finance", "layout",
+    "periods",
 )
 CONNECTION_KEYS = ("forbidden", "required", "existing", "min_flow", "pipe_cost", *PIPING_KEYS)
 UNIT_KEYS = ("flow", "concentration", "load", "money")
@@ -36,6 +38,7 @@ UNIT_KEYS = ("flow", "concentration", "load", "money")
 # Which unit family scales each field of the plant file ('' = not scaled).
 _FIELD_UNIT = {"flow": "flow", "max_flow": "flow", "water_loss": "flow", "min_flow": "flow", "load": "load"}
 FINANCE_KEYS = ("interest_rate", "lifetime", "annualisation_factor")
+PERIOD_KEYS = ("id", "hours", "changes", "description")
 _CONC_FIELDS = ("quality", "max", "max_inlet", "max_outlet", "outlet")
 
 
@@ -289,6 +292,7 @@ def plant_from_dict(data: Any, *, label: str = "plant data") -> Plant:
         objective=objective,
         finance=_read_finance(data.get("finance"), problems),
         layout=_read_layout(data.get("layout"), problems),
+        periods=_read_periods(data.get("periods"), problems),
     )
     for table in SCHEMA:
         _read_table(plant, table, data.get(table), scale, problems)
@@ -312,6 +316,50 @@ def _read_finance(raw: Any, problems: _Problems) -> dict[str, float]:
         number = _as_number(value, f"finance.{key}", problems)
         if number is not None:
             out[str(key)] = number
+    return out
+
+
+def _read_periods(raw: Any, problems: _Problems) -> list[dict[str, Any]]:
+    """``periods: [{id, hours, changes: {dotted path: value}, description}]`` (:mod:`cascade.periods`).
+
+    The changes are kept as written (plant-file units); their paths are checked when the
+    periods are applied (:func:`cascade.periods.period_plants`).
+    """
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or not raw:
+        problems.add("'periods' must be a list of periods such as [{id: summer, hours: 4000, changes: {...}}]")
+        return []
+    out, seen = [], set()
+    for k, entry in enumerate(raw):
+        where = f"periods[{k}]"
+        if not isinstance(entry, Mapping):
+            problems.add(f"{where} must be a mapping with id, hours and changes")
+            continue
+        for key in entry:
+            if key not in PERIOD_KEYS:
+                problems.add(_unknown(str(key), PERIOD_KEYS, where))
+        name = entry.get("id")
+        if not _is_name(name):
+            problems.add(f"{where} needs an 'id' (a name such as summer)")
+            continue
+        where = f"period '{name}'"
+        if str(name) in seen:
+            problems.add(f"{where} is given twice")
+        seen.add(str(name))
+        hours = _as_number(entry.get("hours"), f"{where} hours", problems)
+        if entry.get("hours") is None:
+            problems.add(f"{where} needs 'hours' (operating hours a year in this period)")
+        elif hours is not None and not hours > 0:
+            problems.add(f"{where} hours must be positive, got {_short(entry.get('hours'))}")
+        changes = entry.get("changes") or {}
+        if not isinstance(changes, Mapping) or not all(isinstance(p, str) for p in changes):
+            problems.add(f"{where} changes must map dotted paths (e.g. sinks.boiler.flow) to values")
+            changes = {}
+        period = {"id": str(name), "hours": hours, "changes": dict(changes)}
+        if entry.get("description"):
+            period["description"] = str(entry["description"])
+        out.append(period)
     return out
 
 
@@ -659,6 +707,8 @@ def plant_to_dict(plant: Plant) -> dict[str, Any]:
             layout["distances"] = [[a, b, _plain(m, where=f"layout.distances [{a}, {b}]")]
                                    for a, b, m in plant.layout["distances"]]
         out["layout"] = layout
+    if plant.periods:
+        out["periods"] = [copy.deepcopy(p) for p in plant.periods]
     return out
 
 

@@ -461,15 +461,36 @@ def extract_plan(
     The plan is ``optimal`` only when HiGHS proved optimality and the check passed; a plan that
     fails the check gets status ``error`` (with the violations in ``plan.check``).
     """
+    return plan_from_flows(
+        plant, graph, model_flows(model), model.objective_name, result, timings=timings, tie_break=tie_break,
+        method=method, progress=progress,
+    )
+
+
+def plan_from_flows(
+    plant: Plant,
+    graph: nx.DiGraph,
+    flows: Mapping[tuple[str, str], float],
+    objective_name: str,
+    result: SolveResult,
+    *,
+    timings: dict[str, float] | None = None,
+    tie_break: dict[str, Any] | None = None,
+    method: dict[str, Any] | None = None,
+    progress: list[tuple[float, float | None, float | None]] | None = None,
+) -> RetrofitPlan:
+    """Check a network given by its flows (t/h) independently and assemble the :class:`RetrofitPlan`.
+
+    ``result`` gives the solver's status, bound and gap; see :func:`extract_plan`.
+    """
     tick = time.perf_counter()
     timings = dict(timings or {})
-    flows = model_flows(model)
+    flows = dict(flows)
     check = check_flows(graph, flows)
     existing = {(i, j) for i, j, d in graph.edges(data=True) if d["existing"]}
     used_new = [e for e in flows if e not in existing]
     kpis = indicators(graph, flows)
     costs = annual_costs(graph, flows, used_new)
-    objective_name = model.objective_name
     objective_value = {"freshwater": kpis["freshwater"], "cost": costs["total"], "new_pipes": float(len(used_new))}[
         objective_name
     ]
@@ -542,6 +563,9 @@ def extract_plan(
             f"The baseline ({kind}) itself breaks {len(base_check.violations)} limit(s) of the plant, the worst "
             f"{what}: {worst['value']:.4g} against {worst['limit']:.4g}; savings are measured against it as it is."
         )
+    if plant.periods:
+        notes.append(f"The plant lists {len(plant.periods)} operating periods; this plan designs the plant as written "
+                     "only. cascade.optimize_periods (and cascade solve) designs one network for all of them.")
     for tail, head, f in graph.graph.get("removed_existing", []):
         notes.append(f"Existing pipe {tail} -> {head} ({f / scale:.4g} {plant.units['flow']}) is not allowed by the "
                      "superstructure and is removed.")
@@ -731,4 +755,4 @@ def _describe(constraint: str, key: tuple, graph: nx.DiGraph) -> str:
     return constraint
 
 
-__all__ = ["optimize", "extract_plan", "tie_break_new_pipes", "baseline_flows", "model_flows"]
+__all__ = ["optimize", "extract_plan", "plan_from_flows", "tie_break_new_pipes", "baseline_flows", "model_flows"]

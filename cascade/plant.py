@@ -174,6 +174,10 @@ class Plant:
         Where the units are, for pipe lengths (:mod:`cascade.economics`): ``coordinates``
         (id -> (x, y) in m), ``metric`` ('manhattan' or 'euclidean'), ``distances`` (list of
         ``(a, b, metres)``).
+    periods : list of dict, optional
+        Operating periods one design must serve (:mod:`cascade.periods`): each
+        ``{"id": name, "hours": h/yr, "changes": {dotted path: value}}``, the changes written
+        in the plant file's units as in :func:`cascade.sweep.apply_changes`.
 
     Notes
     -----
@@ -196,6 +200,7 @@ class Plant:
         finance: Mapping[str, float] | None = None,
         piping: Mapping[str, Any] | None = None,
         layout: Mapping[str, Any] | None = None,
+        periods: Iterable[Mapping[str, Any]] | None = None,
     ) -> None:
         self.name = str(name)
         if isinstance(contaminants, str):  # Plant("x", "COD") means one contaminant, not three
@@ -210,6 +215,7 @@ class Plant:
         self.finance: dict[str, float] = {str(k): _number(v, "finance", str(k)) for k, v in (finance or {}).items()}
         self.piping: dict[str, Any] = dict(piping or {})
         self.layout: dict[str, Any] = dict(layout or {})
+        self.periods: list[dict[str, Any]] = [dict(p) for p in periods or ()]
         self.forbidden: list[tuple[str, str]] = []
         self.required: list[tuple[str, str]] = []
         self.existing: list[tuple[str, str, float]] = []
@@ -501,6 +507,7 @@ def _settings(plant: Plant) -> tuple:
         tuple(sorted(plant.finance.items())),
         repr(sorted(plant.piping.items())),
         repr(sorted(plant.layout.items())),
+        repr(plant.periods),
         tuple(plant.forbidden),
         tuple(plant.required),
         tuple(plant.existing),

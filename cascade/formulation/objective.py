@@ -29,16 +29,20 @@ def freshwater_expr(m: pyo.ConcreteModel, data: ModelData):
     return sum(outflow(m, data, w) for w in data.nodes("supply"))
 
 
-def cost_expr(m: pyo.ConcreteModel, data: ModelData):
-    """Total annual cost (money/yr), as in the module equations."""
+def operating_expr(m: pyo.ConcreteModel, data: ModelData):
+    """Cost of running the network for one hour (money/h): water bought, discharged and treated."""
     g = data.graph
-    hours = g.graph["hours_per_year"]
-    operating = (
+    return (
         sum(g.nodes[w]["price"] * outflow(m, data, w) for w in data.nodes("supply"))
         + sum(g.nodes[d]["price"] * inflow(m, data, d) for d in data.nodes("discharge"))
         + sum(g.nodes[r]["cost_per_t"] * inflow(m, data, r) for r in data.nodes("regenerator"))
     )
+
+
+def cost_expr(m: pyo.ConcreteModel, data: ModelData):
+    """Total annual cost (money/yr), as in the module equations."""
+    g = data.graph
     fixed = sum(g.nodes[r]["cost_fixed"] * m.regen_installed[r] for r in m.regen_installed)
     fixed += sum(m.capital[r] for r in m.capital)
     pipes = pipe_expr(m, data, annual=True) if has_pipe_costs(g) else 0
-    return hours * operating + fixed + pipes
+    return g.graph["hours_per_year"] * operating_expr(m, data) + fixed + pipes
