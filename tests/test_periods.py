@@ -23,7 +23,7 @@ import pytest
 import cascade
 from cascade.cli import main
 from cascade.exceptions import InfeasiblePlantError, PlantDataError, UnsupportedFeatureError
-from cascade.periods import optimize_periods, period_plants
+from cascade.periods import optimize_periods
 
 PERIODS = [
     {"id": "A", "hours": 1000, "changes": {"sources.S.flow": 10}},

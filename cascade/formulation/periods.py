@@ -246,7 +246,7 @@ def _add_regenerators(m: pyo.ConcreteModel, data: ModelData, datas: Mapping[str,
         switch = {r: (b.regen_used[r] if r in minimum else m.regen_installed[r]) for r in decided}
         b.regen_capacity = pyo.Constraint(
             [r for r in decided if pd.in_edges[r]],
-            rule=lambda b, r, pd=pd: inflow(b, pd, r) <= pd.throughput_bound[r] * switch[r],
+            rule=lambda b, r, pd=pd, switch=switch: inflow(b, pd, r) <= pd.throughput_bound[r] * switch[r],
         )
         b.regen_min_flow = pyo.Constraint(
             minimum, rule=lambda b, r, pd=pd: inflow(b, pd, r) >= pd.graph.nodes[r]["min_flow"] * b.regen_used[r]
