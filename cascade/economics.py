@@ -294,5 +294,6 @@ def plan_economics(
 
 
 __all__ = [
-    "annotate", "capital_spend", "exchange_classes", "exchange_length", "is_exchange", "needs_length", "pipe_capital", "pipe_classes", "pipe_length", "plan_economics",
+    "annotate", "capital_spend", "exchange_classes", "exchange_length", "is_exchange", "needs_length",
+    "pipe_capital", "pipe_classes", "pipe_length", "plan_economics",
 ]
