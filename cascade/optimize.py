@@ -33,6 +33,7 @@ from .bilinear import TOLERANCE as BILINEAR_TOLERANCE
 from .bilinear import solve_bilinear
 from .check import check_flows
 from .economics import DESIGN_KEYS, capital_spend, plan_economics
+from .park import plan_tables
 from .exceptions import InfeasiblePlantError, PlantDataError, SolverError
 from .explain import limits_table, regeneration_destinations
 from .formulation import OBJECTIVES, build_model, needs_pipe_decisions, restrictions
@@ -618,7 +619,8 @@ def extract_plan(
         solve=solve_info,
         notes=tuple(notes),
         units=dict(plant.units),
-        _tables={"flows": flows_frame, "pipes": pipes_frame, "regeneration": regen_frame, "limits": limits},
+        _tables={"flows": flows_frame, "pipes": pipes_frame, "regeneration": regen_frame, "limits": limits,
+                 **plan_tables(graph, flows, scale)},
         economics=plan_economics(graph, capital_spend(graph, flows, used_new), costs, base_costs, plant.finance),
     )
 
