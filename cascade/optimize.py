@@ -33,13 +33,13 @@ from .bilinear import TOLERANCE as BILINEAR_TOLERANCE
 from .bilinear import solve_bilinear
 from .check import check_flows
 from .economics import DESIGN_KEYS, capital_spend, plan_economics
-from .park import plan_tables
 from .exceptions import InfeasiblePlantError, PlantDataError, SolverError
 from .explain import limits_table, regeneration_destinations
 from .formulation import OBJECTIVES, build_model, needs_pipe_decisions, restrictions
 from .formulation.data import is_bilinear
 from .formulation.relaxation import build_relaxation, initial_breakpoints
 from .kpi import ZERO_FLOW, annual_costs, indicators
+from .park import plan_tables
 from .plan import RetrofitPlan
 from .plant import KIND_NAMES, Plant
 from .progress import Callback, Tracker
