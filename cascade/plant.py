@@ -177,11 +177,13 @@ class Plant:
     piping : dict, optional
         The piping economics of ``connections`` (canonical units; :mod:`cascade.economics`):
         ``capital``, ``per_metre``, ``classes`` (list of ``{max_flow, capital, per_metre}``),
-        ``remove_cost``, ``max_new_pipes``, ``max_inlets``, ``budget``.
+        ``remove_cost``, ``max_new_pipes``, ``max_inlets``, ``budget``, and ``exchange``
+        (``{capital, per_metre}`` of a pipe between plants of a park).
     layout : dict, optional
         Where the units are, for pipe lengths (:mod:`cascade.economics`): ``coordinates``
         (id -> (x, y) in m), ``metric`` ('manhattan' or 'euclidean'), ``distances`` (list of
-        ``(a, b, metres)``).
+        ``(a, b, metres)``); for a park (:mod:`cascade.park`) ``plants`` (plant id -> gate
+        (x, y)) and ``plant_distances`` (list of ``(site, site, metres)``).
 
     Notes
     -----
