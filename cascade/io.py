@@ -45,7 +45,8 @@ _CONC_FIELDS = ("quality", "max", "max_inlet", "max_outlet", "outlet")
 def read_plant(source: str | os.PathLike | Mapping[str, Any], *, validate: bool = True) -> Plant:
     """Read a plant file (``cascade-plant/1``), a park file (``cascade-park/1``) or an already-parsed mapping.
 
-    A park file (:mod:`cascade.park`) is merged into one plant whose units carry their ``plant``.
+    A park file (:mod:`cascade.park`) is merged into one plant whose units carry their ``plant``;
+    its plant files are found relative to the park file (to the working directory for a mapping).
 
     Parameters
     ----------
