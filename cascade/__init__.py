@@ -6,7 +6,7 @@ solved by HiGHS, and a retrofit plan with the fresh water and money saved.
 
 from __future__ import annotations
 
-from . import economics, examples, kpi, plot
+from . import economics, examples, kpi, park, plot
 from .check import CheckResult, check_flows
 from .exceptions import (
     CascadeError,
@@ -52,6 +52,7 @@ __all__ = [
     "target",
     "TargetResult",
     "economics",
+    "park",
     "plot",
     "sweep",
     "apply_changes",

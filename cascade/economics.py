@@ -8,6 +8,8 @@ The plant file describes where the units are and what piping costs (all optional
       coordinates: {OP1: [0, 0], OP2: [40, 15]}   # x, y in metres
       metric: manhattan                           # manhattan (default: pipes follow racks) | euclidean
       distances: [[OP1, OP2, 55]]                 # measured pipe lengths (m), either direction; they win
+      plants: {A: [0, 0], B: [400, 150]}          # park: gate of each plant (x, y in metres)
+      plant_distances: [[A, B, 520]]              # park: measured gate-to-gate lengths (m); they win
     connections:
       pipe_cost:
         fixed: 0            # money/yr for each new pipe (operation, maintenance)
@@ -16,6 +18,7 @@ The plant file describes where the units are and what piping costs (all optional
         classes:            # optional: by flow class (the pipe's size), replacing capital and per_metre
           - {max_flow: 10, capital: 15000, per_metre: 250}
           - {max_flow: 50, capital: 25000, per_metre: 450}
+        exchange: {capital: 60000, per_metre: 900}   # optional: pipes between the plants of a park
       remove_cost: 3000     # money to remove an existing pipe the plan does not use
       max_new_pipes: 4      # at most this many new pipes
       max_inlets: 3         # at most this many pipes into any sink, operation or regenerator
@@ -28,6 +31,18 @@ to keep; one the plan leaves dry costs ``R`` (``remove_cost``) to remove, and so
 existing pipe the superstructure no longer allows. Capital becomes money per year through the
 plant's annualisation factor ``A`` (:meth:`cascade.Plant.annualisation`), so a new pipe adds
 ``P + A K_{ek}`` a year to the cost objective (``P`` the annual ``fixed``).
+
+**Pipes between the plants of a park.** Every unit may name the ``plant`` of a park it belongs to
+(:mod:`cascade.park`); a unit that names none belongs to the park itself (a shared supply,
+regenerator or discharge). A pipe whose two ends belong to different owners (two plants, or a plant
+and the park) is an *exchange pipe*. Its length ``L_e`` is a measured ``layout.distances`` entry of
+its two units if there is one, else the distance between the two *sites*: a plant's site is its gate
+(``layout.plants``), a park-level unit's site is the unit itself (``layout.coordinates``);
+``layout.plant_distances`` (measured, between plant ids or park-level unit ids) wins over the
+coordinates. Unit coordinates inside a plant are never used for an exchange pipe (each plant may
+have its own frame), so the legs from gate to unit are part of the pipe's fixed capital. With
+``pipe_cost.exchange`` an exchange pipe costs ``K_e = capital_x + per\_metre_x L_e`` (one class,
+no flow limit); without it, the plant-wide classes apply as to any pipe.
 
 **The money of a plan** (:func:`plan_economics`): the capital spent (pipes, removals,
 regenerators ``a Q^b``), the annual operating saving ``S`` against the baseline (water,
@@ -54,11 +69,13 @@ import networkx as nx
 #: Keys of ``connections`` read by this module (besides ``pipe_cost.fixed``).
 PIPING_KEYS = ("remove_cost", "max_new_pipes", "max_inlets", "budget")
 #: Keys of ``connections.pipe_cost``.
-PIPE_COST_KEYS = ("fixed", "capital", "per_metre", "classes")
+PIPE_COST_KEYS = ("fixed", "capital", "per_metre", "classes", "exchange")
+#: Keys of ``connections.pipe_cost.exchange`` (pipes between the plants of a park).
+EXCHANGE_KEYS = ("capital", "per_metre")
 #: Keys of one flow class.
 CLASS_KEYS = ("max_flow", "capital", "per_metre")
 #: Keys of ``layout``.
-LAYOUT_KEYS = ("coordinates", "metric", "distances")
+LAYOUT_KEYS = ("coordinates", "metric", "distances", "plants", "plant_distances")
 METRICS = ("manhattan", "euclidean")
 #: Graph attributes of :func:`annotate` that limit a design (None: no limit).
 DESIGN_KEYS = ("budget", "max_new_pipes", "max_inlets")
@@ -86,8 +103,72 @@ def pipe_classes(piping: Mapping[str, Any]) -> list[dict[str, float]]:
 
 
 def needs_length(piping: Mapping[str, Any]) -> bool:
-    """Whether new pipes are priced per metre, so every candidate pipe needs a length."""
+    """Whether new pipes inside a plant are priced per metre, so every such candidate pipe needs a length."""
     return any(c["per_metre"] > 0 for c in pipe_classes(piping))
+
+
+def exchange_classes(piping: Mapping[str, Any]) -> list[dict[str, float]]:
+    """The flow classes of a pipe between plants: ``pipe_cost.exchange`` as one class, else :func:`pipe_classes`.
+
+    Examples
+    --------
+    >>> exchange_classes({"capital": 100.0, "exchange": {"per_metre": 9.0}})
+    [{'max_flow': inf, 'capital': 0.0, 'per_metre': 9.0}]
+    >>> exchange_classes({"capital": 100.0}) == pipe_classes({"capital": 100.0})
+    True
+    """
+    exchange = piping.get("exchange")
+    if exchange is None:
+        return pipe_classes(piping)
+    return [{"max_flow": math.inf, "capital": float(exchange.get("capital", 0.0)),
+             "per_metre": float(exchange.get("per_metre", 0.0))}]
+
+
+def is_exchange(graph: nx.DiGraph, tail: str, head: str) -> bool:
+    """Whether a pipe joins units of different owners (two plants of a park, or a plant and the park)."""
+    return graph.nodes[tail].get("plant") != graph.nodes[head].get("plant")
+
+
+def exchange_length(
+    layout: Mapping[str, Any], tail: str, head: str, tail_plant: str | None, head_plant: str | None,
+) -> float | None:
+    """Length (m) of a pipe between two owners: measured, else between their sites (see the module notes).
+
+    A plant's site is its gate (``layout.plants``); a park-level unit (``plant`` None) is its own
+    site (``layout.coordinates``). Order: ``layout.distances`` of the two units, then
+    ``layout.plant_distances`` of the two sites, then the metric between the sites' coordinates.
+
+    Examples
+    --------
+    >>> layout = {"plants": {"A": (0, 0), "B": (300, 400)}, "coordinates": {"RW": (0, 100)},
+    ...           "plant_distances": [("B", "RW", 650.0)]}
+    >>> exchange_length(layout, "A/s", "B/d", "A", "B"), exchange_length(layout, "RW", "A/d", None, "A")
+    (700.0, 100.0)
+    >>> exchange_length(layout, "RW", "B/d", None, "B"), exchange_length(layout, "A/s", "C/d", "A", "C")
+    (650.0, None)
+    """
+    for a, b, length in layout.get("distances", ()):
+        if {a, b} == {tail, head}:
+            return float(length)
+    sites = {tail if tail_plant is None else tail_plant, head if head_plant is None else head_plant}
+    for a, b, length in layout.get("plant_distances", ()):
+        if {a, b} == sites:
+            return float(length)
+    places = [
+        layout.get("coordinates", {}).get(unit) if owner is None else layout.get("plants", {}).get(owner)
+        for unit, owner in ((tail, tail_plant), (head, head_plant))
+    ]
+    if places[0] is None or places[1] is None:
+        return None
+    return _distance(places[0], places[1], layout.get("metric", "manhattan"))
+
+
+def _distance(one: tuple[float, float], two: tuple[float, float], metric: str) -> float:
+    """Manhattan (default) or euclidean distance between two points (m)."""
+    (x1, y1), (x2, y2) = one, two
+    if metric == "euclidean":
+        return float(math.hypot(x2 - x1, y2 - y1))
+    return float(abs(x2 - x1) + abs(y2 - y1))
 
 
 def pipe_length(layout: Mapping[str, Any], tail: str, head: str) -> float | None:
@@ -107,29 +188,33 @@ def pipe_length(layout: Mapping[str, Any], tail: str, head: str) -> float | None
     coordinates = layout.get("coordinates", {})
     if tail not in coordinates or head not in coordinates:
         return None
-    (x1, y1), (x2, y2) = coordinates[tail], coordinates[head]
-    if layout.get("metric", "manhattan") == "euclidean":
-        return float(math.hypot(x2 - x1, y2 - y1))
-    return float(abs(x2 - x1) + abs(y2 - y1))
+    return _distance(coordinates[tail], coordinates[head], layout.get("metric", "manhattan"))
 
 
 def annotate(graph: nx.DiGraph, piping: Mapping[str, Any], layout: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Put the piping economics on a superstructure (in place); return the pipes that lack a length.
 
     Edge attributes: ``length`` (m, None when unknown), ``pipe_options`` (list of ``(max_flow,
-    capital)``, one per flow class, for a new pipe) and ``remove_capital`` (money, existing pipes).
+    capital)``, one per flow class, for a new pipe), ``remove_capital`` (money, existing pipes) and
+    ``exchange`` (the pipe joins two owners of a park, :func:`is_exchange`; priced by
+    :func:`exchange_classes` over :func:`exchange_length`).
     Graph attributes: ``remove_capital`` (removing one existing pipe), ``removed_capital`` (the
     existing pipes every plan must remove), ``max_new_pipes``, ``max_inlets``, ``budget`` (None:
-    no limit), ``pipe_classes`` (number of classes).
+    no limit), ``pipe_classes`` (most classes of any pipe).
     """
-    classes = pipe_classes(piping)
+    inside, between = pipe_classes(piping), exchange_classes(piping)
     remove = float(piping.get("remove_cost", 0.0))
-    per_metre = needs_length(piping)
     missing = []
     for tail, head, d in graph.edges(data=True):
-        length = pipe_length(layout, tail, head)
+        exchange = is_exchange(graph, tail, head)
+        if exchange:
+            owners = graph.nodes[tail].get("plant"), graph.nodes[head].get("plant")
+            classes, length = between, exchange_length(layout, tail, head, *owners)
+        else:
+            classes, length = inside, pipe_length(layout, tail, head)
         d["length"] = length
-        if per_metre and length is None and not d["existing"]:
+        d["exchange"] = exchange
+        if length is None and not d["existing"] and any(c["per_metre"] > 0 for c in classes):
             missing.append((tail, head))
         metres = length or 0.0
         d["pipe_options"] = [(c["max_flow"], c["capital"] + c["per_metre"] * metres) for c in classes]
@@ -140,7 +225,7 @@ def annotate(graph: nx.DiGraph, piping: Mapping[str, Any], layout: Mapping[str, 
         max_new_pipes=piping.get("max_new_pipes"),
         max_inlets=piping.get("max_inlets"),
         budget=piping.get("budget"),
-        pipe_classes=len(classes),
+        pipe_classes=max((len(d["pipe_options"]) for _, _, d in graph.edges(data=True)), default=len(inside)),
     )
     return missing
 
@@ -209,5 +294,6 @@ def plan_economics(
 
 
 __all__ = [
-    "annotate", "capital_spend", "needs_length", "pipe_capital", "pipe_classes", "pipe_length", "plan_economics",
+    "annotate", "capital_spend", "exchange_classes", "exchange_length", "is_exchange", "needs_length",
+    "pipe_capital", "pipe_classes", "pipe_length", "plan_economics",
 ]

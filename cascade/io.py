@@ -22,10 +22,13 @@ from typing import Any
 
 import yaml
 
-from .economics import CLASS_KEYS, LAYOUT_KEYS, METRICS, PIPE_COST_KEYS, PIPING_KEYS
+from .economics import CLASS_KEYS, EXCHANGE_KEYS, LAYOUT_KEYS, METRICS, PIPE_COST_KEYS, PIPING_KEYS
 from .exceptions import PlantDataError, summarise
 from .plant import FORMAT, KIND_NAMES, SCHEMA, Plant, is_missing
 from .units import accepted, factor
+
+#: The format string of a park file (read by :mod:`cascade.park`).
+PARK_FORMAT = "cascade-park/1"
 
 TOP_LEVEL = (
     "format", "name", "description", "units", "hours_per_year", "contaminants", "freshwater",
@@ -43,7 +46,10 @@ _CONC_FIELDS = ("quality", "max", "max_inlet", "max_outlet", "outlet")
 
 
 def read_plant(source: str | os.PathLike | Mapping[str, Any], *, validate: bool = True) -> Plant:
-    """Read a plant file (``cascade-plant/1``) or an already-parsed mapping.
+    """Read a plant file (``cascade-plant/1``), a park file (``cascade-park/1``) or an already-parsed mapping.
+
+    A park file (:mod:`cascade.park`) is merged into one plant whose units carry their ``plant``;
+    its plant files are found relative to the park file (to the working directory for a mapping).
 
     Parameters
     ----------
@@ -89,7 +95,13 @@ def read_plant(source: str | os.PathLike | Mapping[str, Any], *, validate: bool 
         data = parse_yaml(text, label)
         if data is None:  # nothing but blanks and comments
             raise PlantDataError(f"{label}: the file is empty; a plant file starts with 'format: {FORMAT}'")
-    plant = plant_from_dict(data, label=label)
+    if isinstance(data, Mapping) and data.get("format") == PARK_FORMAT:
+        from .park import park_from_dict
+
+        base = Path(source).parent if isinstance(source, str | os.PathLike) else Path.cwd()
+        plant = park_from_dict(data, base=base, label=label)
+    else:
+        plant = plant_from_dict(data, label=label)
     if validate:
         plant.validation = plant.validate(strict=True)
     return plant
@@ -526,10 +538,28 @@ def _read_connections(plant: Plant, raw: Any, scale: dict[str, float], problems:
                     plant.piping[key] = number
             if pipe_cost.get("classes") is not None:
                 plant.piping["classes"] = _read_classes(pipe_cost["classes"], scale, problems)
+            if pipe_cost.get("exchange") is not None:
+                plant.piping["exchange"] = _read_exchange(pipe_cost["exchange"], problems)
     for key in PIPING_KEYS:
         number = _as_number(raw.get(key), f"connections.{key}", problems)
         if number is not None:
             plant.piping[key] = number
+
+
+def _read_exchange(raw: Any, problems: _Problems) -> dict[str, float]:
+    """``pipe_cost.exchange: {capital, per_metre}``: a pipe between the plants of a park (money, money/m)."""
+    if not isinstance(raw, Mapping):
+        problems.add("connections.pipe_cost.exchange must be a mapping such as {capital: 60000, per_metre: 900}")
+        return {}
+    out = {}
+    for key, value in raw.items():
+        if key not in EXCHANGE_KEYS:
+            problems.add(_unknown(str(key), EXCHANGE_KEYS, "connections.pipe_cost.exchange"))
+            continue
+        number = _as_number(value, f"connections.pipe_cost.exchange.{key}", problems)
+        if number is not None:
+            out[str(key)] = number
+    return out
 
 
 def _read_classes(raw: Any, scale: dict[str, float], problems: _Problems) -> list[dict[str, float]]:
@@ -553,7 +583,7 @@ def _read_classes(raw: Any, scale: dict[str, float], problems: _Problems) -> lis
 
 
 def _read_layout(raw: Any, problems: _Problems) -> dict[str, Any]:
-    """``layout: {coordinates: {id: [x, y]}, metric, distances: [[a, b, metres]]}``."""
+    """``layout: {coordinates: {id: [x, y]}, metric, distances: [[a, b, metres]], plants, plant_distances}``."""
     if raw is None:
         return {}
     if not isinstance(raw, Mapping):
@@ -563,36 +593,40 @@ def _read_layout(raw: Any, problems: _Problems) -> dict[str, Any]:
     for key in raw:
         if key not in LAYOUT_KEYS:
             problems.add(_unknown(str(key), LAYOUT_KEYS, "layout"))
-    coordinates = raw.get("coordinates")
-    if coordinates is not None:
-        if not isinstance(coordinates, Mapping):
-            problems.add("layout.coordinates must map unit ids to [x, y] in metres")
-        else:
-            out["coordinates"] = {}
-            for unit, xy in coordinates.items():
-                if not isinstance(xy, list | tuple) or len(xy) != 2:
-                    problems.add(f"layout.coordinates.{unit} must be [x, y] in metres, got {_short(xy)}")
-                    continue
-                x = _as_number(xy[0], f"layout.coordinates.{unit} x", problems)
-                y = _as_number(xy[1], f"layout.coordinates.{unit} y", problems)
-                if x is not None and y is not None:
-                    out["coordinates"][str(unit)] = (x, y)
+    for key, what in (("coordinates", "unit ids"), ("plants", "plant ids (the gate of each plant of a park)")):
+        points = raw.get(key)
+        if points is None:
+            continue
+        if not isinstance(points, Mapping):
+            problems.add(f"layout.{key} must map {what} to [x, y] in metres")
+            continue
+        out[key] = {}
+        for unit, xy in points.items():
+            if not isinstance(xy, list | tuple) or len(xy) != 2:
+                problems.add(f"layout.{key}.{unit} must be [x, y] in metres, got {_short(xy)}")
+                continue
+            x = _as_number(xy[0], f"layout.{key}.{unit} x", problems)
+            y = _as_number(xy[1], f"layout.{key}.{unit} y", problems)
+            if x is not None and y is not None:
+                out[key][str(unit)] = (x, y)
     metric = raw.get("metric")
     if metric is not None:
         if metric not in METRICS:
             problems.add(f"layout.metric {metric!r} is not known; use one of {', '.join(METRICS)}")
         else:
             out["metric"] = str(metric)
-    distances = raw.get("distances")
-    if distances is not None:
+    for key in ("distances", "plant_distances"):
+        distances = raw.get(key)
+        if distances is None:
+            continue
         if not isinstance(distances, list) or not all(isinstance(d, list) and len(d) == 3 for d in distances):
-            problems.add("layout.distances must be a list of [from, to, metres] entries")
-        else:
-            out["distances"] = []
-            for a, b, metres in distances:
-                number = _as_number(metres, f"layout.distances [{a}, {b}]", problems)
-                if number is not None:
-                    out["distances"].append((str(a), str(b), number))
+            problems.add(f"layout.{key} must be a list of [from, to, metres] entries")
+            continue
+        out[key] = []
+        for a, b, metres in distances:
+            number = _as_number(metres, f"layout.{key} [{a}, {b}]", problems)
+            if number is not None:
+                out[key].append((str(a), str(b), number))
     return out
 
 
@@ -678,6 +712,9 @@ def plant_to_dict(plant: Plant) -> dict[str, Any]:
     for key in ("capital", "per_metre"):
         if key in plant.piping:
             pipe_cost[key] = _plain(plant.piping[key], where=f"connections.pipe_cost.{key}")
+    if "exchange" in plant.piping:
+        pipe_cost["exchange"] = {k: _plain(v, where=f"connections.pipe_cost.exchange.{k}")
+                                 for k, v in plant.piping["exchange"].items()}
     if "classes" in plant.piping:
         pipe_cost["classes"] = [
             {k: _plain(v, scale["flow"] if k == "max_flow" else 1.0, f"connections.pipe_cost.classes.{k}")
@@ -696,16 +733,17 @@ def plant_to_dict(plant: Plant) -> dict[str, Any]:
         out["finance"] = {k: _plain(v, where=f"finance.{k}") for k, v in plant.finance.items()}
     if plant.layout:
         layout: dict[str, Any] = {}
-        if "coordinates" in plant.layout:
-            layout["coordinates"] = {
-                u: [_plain(x, where=f"layout.coordinates.{u}"), _plain(y, where=f"layout.coordinates.{u}")]
-                for u, (x, y) in plant.layout["coordinates"].items()
-            }
+        for key in ("coordinates", "plants"):
+            if key in plant.layout:
+                layout[key] = {
+                    u: [_plain(x, where=f"layout.{key}.{u}"), _plain(y, where=f"layout.{key}.{u}")]
+                    for u, (x, y) in plant.layout[key].items()
+                }
         if "metric" in plant.layout:
             layout["metric"] = plant.layout["metric"]
-        if "distances" in plant.layout:
-            layout["distances"] = [[a, b, _plain(m, where=f"layout.distances [{a}, {b}]")]
-                                   for a, b, m in plant.layout["distances"]]
+        for key in ("distances", "plant_distances"):
+            if key in plant.layout:
+                layout[key] = [[a, b, _plain(m, where=f"layout.{key} [{a}, {b}]")] for a, b, m in plant.layout[key]]
         out["layout"] = layout
     if plant.periods:
         out["periods"] = [copy.deepcopy(p) for p in plant.periods]

@@ -39,6 +39,7 @@ from .formulation import OBJECTIVES, build_model, needs_pipe_decisions, restrict
 from .formulation.data import is_bilinear
 from .formulation.relaxation import build_relaxation, initial_breakpoints
 from .kpi import ZERO_FLOW, annual_costs, indicators
+from .park import plan_tables
 from .plan import RetrofitPlan
 from .plant import KIND_NAMES, Plant
 from .progress import Callback, Tracker
@@ -642,7 +643,8 @@ def plan_from_flows(
         solve=solve_info,
         notes=tuple(notes),
         units=dict(plant.units),
-        _tables={"flows": flows_frame, "pipes": pipes_frame, "regeneration": regen_frame, "limits": limits},
+        _tables={"flows": flows_frame, "pipes": pipes_frame, "regeneration": regen_frame, "limits": limits,
+                 **plan_tables(graph, flows, scale)},
         economics=plan_economics(graph, capital_spend(graph, flows, used_new), costs, base_costs, plant.finance),
     )
 

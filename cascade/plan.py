@@ -15,6 +15,7 @@ import pandas as pd
 
 from .check import CheckResult
 from .explain import limiting_contaminants
+from .plant import PARK_LEVEL
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,20 @@ class RetrofitPlan:
         return self.check.outlet.copy()
 
     @property
+    def plants(self) -> pd.DataFrame:
+        """Per plant of a park (and ``(park)`` for its own units): intake by kind, wastewater, water received
+        from and sent to other owners, reuse and operating cost (:func:`cascade.park.plant_indicators`;
+        flows in the plant's flow unit). Empty for a plant whose units name no plant."""
+        return self._tables.get("plants", pd.DataFrame()).copy()
+
+    @property
+    def exchanges(self) -> pd.DataFrame:
+        """Used pipes between plants of a park, or a plant and the park: ``from``, ``to``, ``from_plant``,
+        ``to_plant``, ``flow``, ``length``, ``new_pipe``, ``capital`` (:func:`cascade.park.exchanges`).
+        Empty for a plant whose units name no plant."""
+        return self._tables.get("exchanges", pd.DataFrame()).copy()
+
+    @property
     def new_pipes(self) -> list[tuple[str, str]]:
         """The pipes to build."""
         pipes = self._tables["pipes"]
@@ -123,6 +138,10 @@ class RetrofitPlan:
     def to_dict(self) -> dict[str, Any]:
         """The plan as the JSON object of ``docs/plant-format.md`` (``cascade solve --json``), plus details."""
         flows = self._tables["flows"]
+        park = {}
+        if "plants" in self._tables:
+            park = {"plants": self._tables["plants"].reset_index().to_dict(orient="records"),
+                    "exchanges": self._tables["exchanges"].to_dict(orient="records")}
         return {
             "plant": self.plant,
             "objective_name": self.objective_name,
@@ -140,6 +159,7 @@ class RetrofitPlan:
             "pipes": self._tables["pipes"].to_dict(orient="records"),
             "regeneration": self._tables["regeneration"].reset_index().to_dict(orient="records"),
             "limits": self._tables["limits"].to_dict(orient="records"),
+            **park,
             "baseline": dict(self.baseline),
             "savings": dict(self.savings),
             "kpis": dict(self.kpis),
@@ -195,6 +215,8 @@ class RetrofitPlan:
                 f"regenerators {c['regenerators']:.6g}; operating saving {econ['operating_saving_per_year']:.6g} "
                 f"{money}/yr, payback {payback}{npv}"
             )
+        if "plants" in self._tables:
+            lines.extend(_park_lines(self._tables["plants"], self._tables["exchanges"], u))
         regen = self._tables["regeneration"]
         for name, row in regen.iterrows():
             lines.append(
@@ -224,6 +246,20 @@ class RetrofitPlan:
             f"<RetrofitPlan {self.plant!r}: {self.status}, fresh water {self.freshwater:.6g} "
             f"{self.units.get('flow', 't/h')} (baseline {self.baseline['freshwater']:.6g}), gap {self.gap}>"
         )
+
+
+def _park_lines(plants: pd.DataFrame, exchanges: pd.DataFrame, unit: str) -> list[str]:
+    """Summary lines of a park: each plant's water and the exchanges between plants."""
+    between = exchanges[(exchanges["from_plant"] != PARK_LEVEL) & (exchanges["to_plant"] != PARK_LEVEL)]
+    lines = [f"Park: {sum(p != PARK_LEVEL for p in plants.index)} plants; {len(between)} pipe(s) between plants "
+             f"carry {between['flow'].sum():.4g} {unit}"]
+    for name, row in plants.iterrows():
+        lines.append(f"  {name}: fresh water {row['freshwater']:.4g}, wastewater {row['wastewater']:.4g}, "
+                     f"received {row['received']:.4g}, sent {row['sent']:.4g} {unit}; "
+                     f"reuse rate {100 * row['reuse_rate']:.3g} %")
+    for row in between.itertuples(index=False):
+        lines.append(f"  {row[0]} -> {row[1]}: {row.flow:.4g} {unit}")
+    return lines
 
 
 def _fmt(value: float | None) -> str:

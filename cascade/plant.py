@@ -39,6 +39,8 @@ FORMAT = "cascade-plant/1"
 DEFAULT_DISCHARGE = "WW"
 OBJECTIVES = ("freshwater", "cost")
 SUPPLY_KINDS = ("fresh", "reclaimed", "rain", "other")
+#: Label of the units that belong to no plant of a park (shared supplies, regenerators, discharges) in reports.
+PARK_LEVEL = "(park)"
 
 
 @dataclass(frozen=True)
@@ -78,16 +80,19 @@ SCHEMA: dict[str, tuple[Field, ...]] = {
         Field("price", "float", "money/t", 0.0, doc="price of the water"),
         Field("max_flow", "float", "t/h", NAN, doc="availability cap (NaN: none)"),
         Field("kind", "str", "", "fresh", doc="fresh | reclaimed | rain | other"),
+        Field("plant", "str", "", None, doc="plant of a park the unit belongs to (absent: the park itself)"),
     ),
     "sinks": (
         Field("flow", "float", "t/h", NAN, required=True, doc="fixed inlet flow"),
         Field("max", "conc", "ppm", NAN, doc="maximum inlet concentration (NaN: no limit)"),
         Field("unit", "str", "", None, doc="process unit; sinks and sources of one unit never connect"),
+        Field("plant", "str", "", None, doc="plant of a park the unit belongs to (absent: the park itself)"),
     ),
     "sources": (
         Field("flow", "float", "t/h", NAN, required=True, doc="fixed outlet flow"),
         Field("quality", "conc", "ppm", 0.0, doc="fixed outlet concentration (missing: 0)"),
         Field("unit", "str", "", None, doc="process unit; sinks and sources of one unit never connect"),
+        Field("plant", "str", "", None, doc="plant of a park the unit belongs to (absent: the park itself)"),
     ),
     "operations": (
         Field("load", "conc", "kg/h", 0.0, doc="contaminant mass picked up (missing: 0)"),
@@ -97,6 +102,7 @@ SCHEMA: dict[str, tuple[Field, ...]] = {
         Field("local_recycle", "bool", "", False, doc="outlet may return to the unit's own inlet"),
         Field("water_loss", "float", "t/h", 0.0, doc="water lost through the unit (evaporation, product); "
               "negative: water gained"),
+        Field("plant", "str", "", None, doc="plant of a park the unit belongs to (absent: the park itself)"),
     ),
     "regenerators": (
         Field("outlet", "conc", "ppm", NAN, doc="fixed outlet concentration (NaN: not specified)"),
@@ -108,10 +114,12 @@ SCHEMA: dict[str, tuple[Field, ...]] = {
         Field("cost_capital_a", "float", "money", 0.0, doc="capital cost a * Q^b if installed (Q in t/h)"),
         Field("cost_capital_b", "float", "", 0.7, doc="exponent b of the capital cost, 0 < b <= 1"),
         Field("min_flow", "float", "t/h", 0.0, doc="smallest flow when installed"),
+        Field("plant", "str", "", None, doc="plant of a park the unit belongs to (absent: the park itself)"),
     ),
     "discharges": (
         Field("max", "conc", "ppm", NAN, doc="limit on the mixed discharge (NaN: no limit)"),
         Field("price", "float", "money/t", 0.0, doc="price per t discharged"),
+        Field("plant", "str", "", None, doc="plant of a park the unit belongs to (absent: the park itself)"),
     ),
 }
 
@@ -169,11 +177,13 @@ class Plant:
     piping : dict, optional
         The piping economics of ``connections`` (canonical units; :mod:`cascade.economics`):
         ``capital``, ``per_metre``, ``classes`` (list of ``{max_flow, capital, per_metre}``),
-        ``remove_cost``, ``max_new_pipes``, ``max_inlets``, ``budget``.
+        ``remove_cost``, ``max_new_pipes``, ``max_inlets``, ``budget``, and ``exchange``
+        (``{capital, per_metre}`` of a pipe between plants of a park).
     layout : dict, optional
         Where the units are, for pipe lengths (:mod:`cascade.economics`): ``coordinates``
         (id -> (x, y) in m), ``metric`` ('manhattan' or 'euclidean'), ``distances`` (list of
-        ``(a, b, metres)``).
+        ``(a, b, metres)``); for a park (:mod:`cascade.park`) ``plants`` (plant id -> gate
+        (x, y)) and ``plant_distances`` (list of ``(site, site, metres)``).
     periods : list of dict, optional
         Operating periods one design must serve (:mod:`cascade.periods`): each
         ``{"id": name, "hours": h/yr, "changes": {dotted path: value}}``, the changes written
@@ -243,9 +253,13 @@ class Plant:
         price: float = 0.0,
         max_flow: float | None = None,
         kind: str = "fresh",
+        plant: str | None = None,
     ) -> Plant:
-        """Add a supply of new water (取水): mains, wells, reclaimed municipal water, rain."""
-        return self._add("freshwater", id, quality=quality, price=price, max_flow=max_flow, kind=kind)
+        """Add a supply of new water (取水): mains, wells, reclaimed municipal water, rain.
+
+        ``plant`` (every builder): the plant of a park the unit belongs to; None for the park itself.
+        """
+        return self._add("freshwater", id, quality=quality, price=price, max_flow=max_flow, kind=kind, plant=plant)
 
     def add_sink(
         self,
@@ -254,9 +268,10 @@ class Plant:
         max: Mapping[str, float] | None = None,  # noqa: A002 - the plant file's name
         *,
         unit: str | None = None,
+        plant: str | None = None,
     ) -> Plant:
         """Add a fixed-flow demand with maximum inlet concentrations (ppm)."""
-        return self._add("sinks", id, flow=flow, max=max, unit=unit)
+        return self._add("sinks", id, flow=flow, max=max, unit=unit, plant=plant)
 
     def add_source(
         self,
@@ -265,9 +280,10 @@ class Plant:
         quality: Mapping[str, float] | None = None,
         *,
         unit: str | None = None,
+        plant: str | None = None,
     ) -> Plant:
         """Add a fixed-flow wastewater stream of fixed quality (ppm)."""
-        return self._add("sources", id, flow=flow, quality=quality, unit=unit)
+        return self._add("sources", id, flow=flow, quality=quality, unit=unit, plant=plant)
 
     def add_operation(
         self,
@@ -279,6 +295,7 @@ class Plant:
         max_flow: float | None = None,
         local_recycle: bool = False,
         water_loss: float = 0.0,
+        plant: str | None = None,
     ) -> Plant:
         """Add a fixed-load (mass-transfer) operation: loads in kg/h, limits in ppm."""
         return self._add(
@@ -290,6 +307,7 @@ class Plant:
             max_flow=max_flow,
             local_recycle=local_recycle,
             water_loss=water_loss,
+            plant=plant,
         )
 
     def add_regenerator(
@@ -305,6 +323,7 @@ class Plant:
         cost_capital_a: float = 0.0,
         cost_capital_b: float = 0.7,
         min_flow: float = 0.0,
+        plant: str | None = None,
     ) -> Plant:
         """Add a regenerator (treatment unit): fixed outlet (ppm) or removal fraction per contaminant."""
         return self._add(
@@ -319,6 +338,7 @@ class Plant:
             cost_capital_a=cost_capital_a,
             cost_capital_b=cost_capital_b,
             min_flow=min_flow,
+            plant=plant,
         )
 
     def add_discharge(
@@ -327,9 +347,10 @@ class Plant:
         max: Mapping[str, float] | None = None,  # noqa: A002 - the plant file's name
         *,
         price: float = 0.0,
+        plant: str | None = None,
     ) -> Plant:
         """Add a place where wastewater leaves the plant, with limits on the mixed discharge."""
-        return self._add("discharges", id, max=max, price=price)
+        return self._add("discharges", id, max=max, price=price, plant=plant)
 
     def forbid(self, source: str, target: str) -> Plant:
         """Never allow a pipe from ``source`` to ``target``."""

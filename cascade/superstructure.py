@@ -27,6 +27,8 @@ key                 meaning
 ``local_recycle``   operation: may feed its own inlet
 ``water_loss``      operation: t/h lost between inlet and outlet (negative: gained)
 ``unit``            process unit of a sink or source (absent: none)
+``plant``           the plant of a park the unit belongs to; None for a park-level unit (and
+                    for every unit of a plant file that names no plants)
 ==================  =========================================================================
 
 Edge attributes: ``existing`` (bool, the pipe is in today's plant), ``existing_flow`` (t/h, 0
@@ -114,6 +116,7 @@ def _node_attributes(kind: str, row, contaminants: list[str]) -> dict:
         attrs.update(max_in=_given(row, "max", contaminants), price=float(row["price"]))
     if kind in ("sink", "source") and row["unit"] is not None and not is_missing(row["unit"]):
         attrs["unit"] = str(row["unit"])
+    attrs["plant"] = None if is_missing(row["plant"]) else str(row["plant"])
     return attrs
 
 
@@ -193,7 +196,8 @@ def build_superstructure(plant: Plant) -> nx.DiGraph:
                                                                       else "")
         raise PlantDataError(
             f"pipes are priced per metre but {len(missing)} candidate pipe(s) have no length: {shown}; give "
-            "layout.coordinates for both ends or layout.distances for these pairs (or forbid the pipes)"
+            "layout.coordinates for both ends or layout.distances for these pairs (between plants of a park: "
+            "layout.plants gates or layout.plant_distances), or forbid the pipes"
         )
     return graph
 

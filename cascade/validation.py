@@ -32,6 +32,8 @@ bad_piping           a negative pipe cost, length, budget or limit, a pipe limit
                      number, a flow class without a positive max_flow, pipe capital without
                      ``finance``, or an unknown layout metric
 no_length            pipes are priced per metre but a unit has neither coordinates nor distances
+bad_plant            a unit's ``plant`` is blank, the reserved report label ``(park)``, or also the
+                     id of a unit (a plant and a unit would share a site name)
 zero_flow            (warning) a sink or source with zero flow
 ===================  ===================================================================
 
@@ -48,7 +50,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .exceptions import PlantDataError, summarise
-from .plant import KIND_NAMES, OBJECTIVES, SCHEMA, SUPPLY_KINDS, Plant, is_missing
+from .plant import KIND_NAMES, OBJECTIVES, PARK_LEVEL, SCHEMA, SUPPLY_KINDS, Plant, is_missing
 from .units import DEFAULT_UNITS, accepted, factor
 
 #: Most operating hours a year can have (a leap year).
@@ -145,6 +147,7 @@ def validate(plant: Plant) -> ValidationReport:
     _check_regenerators(plant, out)
     _check_connections(plant, out)
     _check_piping(plant, out)
+    _check_plants(plant, out)
     if not [f for f in out.findings if f.severity == "error"]:
         _check_reachable_limits(plant, out)
     return ValidationReport(out.findings)
@@ -347,7 +350,7 @@ def _check_regenerators(plant: Plant, out: _Collector) -> None:
 
 def _check_piping(plant: Plant, out: _Collector) -> None:
     """Pipe costs, limits, budget and layout (:mod:`cascade.economics`)."""
-    from .economics import METRICS, needs_length, pipe_classes
+    from .economics import METRICS, exchange_classes, needs_length, pipe_classes
 
     piping, layout = plant.piping, plant.layout
     for key in ("capital", "per_metre", "remove_cost", "budget", "max_new_pipes", "max_inlets"):
@@ -367,7 +370,10 @@ def _check_piping(plant: Plant, out: _Collector) -> None:
             if c.get(key, 0.0) < 0:
                 out.error("bad_piping", None, f"connections.pipe_cost.classes[{n}].{key} is {c[key]:g}; "
                           "it must be 0 or more")
-    classes = pipe_classes(piping)
+    for key, value in (piping.get("exchange") or {}).items():
+        if value < 0:
+            out.error("bad_piping", None, f"connections.pipe_cost.exchange.{key} is {value:g}; it must be 0 or more")
+    classes = pipe_classes(piping) + exchange_classes(piping)
     capital = any(c["capital"] > 0 or c["per_metre"] > 0 for c in classes) or piping.get("remove_cost", 0) > 0
     if capital and plant.annualisation() is None:
         out.error("bad_piping", None, "pipes have a capital cost but the plant has no 'finance'; add e.g. "
@@ -394,6 +400,38 @@ def _check_piping(plant: Plant, out: _Collector) -> None:
             out.error("no_length", lost[0], f"pipes are priced per metre but {', '.join(lost)} "
                       f"{'has' if len(lost) == 1 else 'have'} no place: give layout.coordinates (or "
                       "layout.distances for every pipe they may have)")
+
+
+def _check_plants(plant: Plant, out: _Collector) -> None:
+    """The ``plant`` of each unit and the park layout (``layout.plants``, ``layout.plant_distances``)."""
+    ids = set(plant.ids())
+    plants: set[str] = set()
+    park_level: set[str] = set()
+    for table in SCHEMA:
+        for record in plant.records(table):
+            owner = record.values.get("plant")
+            if owner is None:
+                park_level.add(record.id)
+                continue
+            where = f"{KIND_NAMES[table]} '{record.id}'"
+            if not owner.strip() or owner == PARK_LEVEL:
+                out.error("bad_plant", record.id, f"{where}: plant {owner!r} is not a plant name; give the id of "
+                          f"the plant it belongs to, or leave 'plant' out for a park-level unit")
+            elif owner in ids:
+                out.error("bad_plant", record.id, f"{where}: plant '{owner}' is also the id of a unit; a plant "
+                          "and a unit may not share a name (layout.plant_distances could not tell them apart)")
+            plants.add(owner)
+    for name in plant.layout.get("plants", {}):
+        if name not in plants:
+            out.error("unknown_id", name, f"layout.plants names '{name}', which no unit belongs to "
+                      f"(plants: {', '.join(sorted(plants)) or 'none'})")
+    for a, b, metres in plant.layout.get("plant_distances", ()):
+        for site in (a, b):
+            if site not in plants and site not in park_level:
+                out.error("unknown_id", site, f"layout.plant_distances [{a}, {b}] names '{site}', which is neither "
+                          "a plant nor a park-level unit (a unit without 'plant')")
+        if metres < 0:
+            out.error("bad_piping", a, f"layout.plant_distances [{a}, {b}] is {metres:g} m; a length is 0 or more")
 
 
 def _check_connections(plant: Plant, out: _Collector) -> None:

@@ -35,6 +35,11 @@ PUBLISHED_KEYS = {"wastewater"}  # and "pinch" for a fresh-water case, "cost" fo
 COMPUTED_KEYS = {"cost", "command", "date"}
 
 
+def _model_file(folder: Path) -> Path:
+    """The folder's plant file, or its park file (``cascade-park/1``) for a park of plants."""
+    return folder / "park.yaml" if (folder / "park.yaml").is_file() else folder / "plant.yaml"
+
+
 def _ids(folders: list[Path]) -> list[str]:
     return [p.name for p in folders]
 
@@ -95,7 +100,7 @@ def test_library_has_the_expected_models():
 def test_plant_reads_and_validates_cleanly(folder):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        plant = cascade.read_plant(folder / "plant.yaml")  # unknown fields raise PlantDataError
+        plant = cascade.read_plant(_model_file(folder))  # unknown fields raise PlantDataError
     assert plant.validation.ok
     assert plant.validation.warnings == [], str(plant.validation)
 
@@ -117,7 +122,7 @@ def test_folder_is_documented(folder):
 @pytest.mark.parametrize("folder", FOLDERS, ids=_ids(FOLDERS))
 def test_existing_network_balances(folder):
     """Today's network, where given, feeds every sink and drains every source exactly."""
-    plant = cascade.read_plant(folder / "plant.yaml")
+    plant = cascade.read_plant(_model_file(folder))
     if not plant.existing:
         pytest.skip("no existing network")
     into: dict[str, float] = {}

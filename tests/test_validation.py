@@ -226,6 +226,37 @@ FILE_CASES = [
               layout={"coordinates": {"FW": [0, 0]}}),
         "no_length", "D", ["priced per metre", "D, WW have no place", "layout.coordinates"],
     ),
+    (
+        "bad_plant_reserved_label",
+        with_(sinks=[{"id": "D", "flow": 10, "max": {"C": 50}, "plant": "(park)"}]),
+        "bad_plant", "D", ["sink 'D'", "'(park)'", "leave 'plant' out"],
+    ),
+    (
+        "bad_plant_named_like_a_unit",
+        with_(sinks=[{"id": "D", "flow": 10, "max": {"C": 50}, "plant": "FW"}]),
+        "bad_plant", "D", ["plant 'FW' is also the id of a unit"],
+    ),
+    (
+        "unknown_plant_in_layout",
+        with_(sinks=[{"id": "D", "flow": 10, "max": {"C": 50}, "plant": "A"}], layout={"plants": {"B": [0, 0]}}),
+        "unknown_id", "B", ["layout.plants names 'B'", "plants: A"],
+    ),
+    (
+        "unknown_site_in_plant_distances",
+        with_(sinks=[{"id": "D", "flow": 10, "max": {"C": 50}, "plant": "A"}],
+              layout={"plant_distances": [["A", "Z", 100]]}),
+        "unknown_id", "Z", ["layout.plant_distances [A, Z]", "'Z'", "park-level unit"],
+    ),
+    (
+        "bad_piping_negative_exchange_cost",
+        with_(connections={"pipe_cost": {"exchange": {"per_metre": -3}}}, finance={"annualisation_factor": 0.1}),
+        "bad_piping", None, ["pipe_cost.exchange.per_metre is -3", "0 or more"],
+    ),
+    (
+        "bad_piping_exchange_capital_without_finance",
+        with_(connections={"pipe_cost": {"exchange": {"capital": 5000}}}),
+        "bad_piping", None, ["capital cost", "no 'finance'"],
+    ),
 ]
 
 
