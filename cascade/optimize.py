@@ -330,17 +330,7 @@ def tie_break_new_pipes(
             model.pipe_built[e].set_value(1 if saved[e] > ZERO_FLOW else 0)
             if saved[e] <= ZERO_FLOW:
                 model.flow[e].set_value(0.0)
-    limit = optimum + TIE_TOLERANCE * max(abs(optimum), 1.0)
-    goal_expr = model.goal.expr
-    model.goal.deactivate()
-    model.tie_goal = pyo.Objective(expr=model.new_pipes, sense=pyo.minimize)
-    model.tie_limit = pyo.Constraint(expr=goal_expr <= limit)
-    try:
-        result = solver.solve(model, time_limit=time_limit, warm_start=True)
-    finally:
-        model.del_component(model.tie_limit)
-        model.del_component(model.tie_goal)
-        model.goal.activate()
+    result = solve_fewest_new_pipes(model, solver, optimum, time_limit)
     if not result.has_solution:
         for e, f in saved.items():
             model.flow[e].set_value(f)
@@ -356,6 +346,24 @@ def tie_break_new_pipes(
         "solve_time": result.solve_time,
         "highs_time": result.highs_time,
     }
+
+
+def solve_fewest_new_pipes(
+    model: pyo.ConcreteModel, solver: HighsSolver, optimum: float, time_limit: float | None
+) -> SolveResult:
+    """Minimise ``model.new_pipes`` with the objective kept within ``TIE_TOLERANCE`` of ``optimum``,
+    from the loaded values as MIP start; the stage-2 objective and row are removed again afterwards."""
+    limit = optimum + TIE_TOLERANCE * max(abs(optimum), 1.0)
+    goal_expr = model.goal.expr
+    model.goal.deactivate()
+    model.tie_goal = pyo.Objective(expr=model.new_pipes, sense=pyo.minimize)
+    model.tie_limit = pyo.Constraint(expr=goal_expr <= limit)
+    try:
+        return solver.solve(model, time_limit=time_limit, warm_start=True)
+    finally:
+        model.del_component(model.tie_limit)
+        model.del_component(model.tie_goal)
+        model.goal.activate()
 
 
 def polish(model: pyo.ConcreteModel, solver: HighsSolver) -> bool:

@@ -41,12 +41,12 @@ from .io import plant_to_dict, read_plant
 from .kpi import ZERO_FLOW
 from .optimize import (
     DEFAULT_GAP,
-    TIE_TOLERANCE,
     _canonical_limits,
     _diagnose,
     baseline_flows,
     baseline_graph,
     plan_from_flows,
+    solve_fewest_new_pipes,
 )
 from .plan import RetrofitPlan, _plain
 from .plant import Plant
@@ -343,17 +343,7 @@ def _tie_break(model: pyo.ConcreteModel, solver: HighsSolver, optimum: float, ti
         if not model.data.graph.edges[e]["required"]:
             var.unfix()
             var.set_value(1 if e in used else 0)
-    limit = optimum + TIE_TOLERANCE * max(abs(optimum), 1.0)
-    goal = model.goal.expr
-    model.goal.deactivate()
-    model.tie_goal = pyo.Objective(expr=model.new_pipes, sense=pyo.minimize)
-    model.tie_limit = pyo.Constraint(expr=goal <= limit)
-    try:
-        result = solver.solve(model, time_limit=time_limit, warm_start=True)
-    finally:
-        model.del_component(model.tie_limit)
-        model.del_component(model.tie_goal)
-        model.goal.activate()
+    result = solve_fewest_new_pipes(model, solver, optimum, time_limit)
     if not result.has_solution:  # the stage-1 values are still loaded: polish keeps them
         return {"ran": True, "status": result.status, "kept": "stage 1", "solve_time": result.solve_time}
     return {
