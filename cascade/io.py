@@ -84,15 +84,8 @@ def read_plant(source: str | os.PathLike | Mapping[str, Any], *, validate: bool 
         data: Any = source
         label = "plant data"
     else:
-        path = Path(source)
-        label = str(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise PlantDataError(f"{label}: no such file") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise PlantDataError(f"{label}: cannot be read ({exc})") from None
-        data = parse_yaml(text, label)
+        label = str(Path(source))
+        data = load_yaml_file(source)
         if data is None:  # nothing but blanks and comments
             raise PlantDataError(f"{label}: the file is empty; a plant file starts with 'format: {FORMAT}'")
     if isinstance(data, Mapping) and data.get("format") == PARK_FORMAT:
@@ -138,6 +131,19 @@ class _StrictLoader(yaml.SafeLoader):
 
 
 _CONTEXTS = {"while parsing a flow sequence": "the [ ] list", "while parsing a flow mapping": "the { } mapping"}
+
+
+def load_yaml_file(path: str | os.PathLike) -> Any:
+    """Read and parse a YAML (or JSON) file; a missing, unreadable or malformed file is a PlantDataError
+    naming the file. ``None`` for a file of blanks and comments."""
+    label = str(Path(path))
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PlantDataError(f"{label}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PlantDataError(f"{label}: cannot be read ({exc})") from None
+    return parse_yaml(text, label)
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

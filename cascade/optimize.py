@@ -146,11 +146,7 @@ def optimize(
     ('optimal', 90.0, 112.5)
     """
     objective = objective or plant.objective
-    settings = solver_profile(profile)
-    if mip_rel_gap is None:
-        mip_rel_gap = float(settings.pop("mip_rel_gap", DEFAULT_GAP))
-    settings.pop("mip_rel_gap", None)
-    solver_options = {**settings, **dict(solver_options or {})}
+    mip_rel_gap, solver_options = solver_settings(profile, mip_rel_gap, solver_options)
     timings: dict[str, float] = {}
     start = time.perf_counter()
     tracker = Tracker(progress, start)
@@ -229,6 +225,17 @@ def optimize(
     return extract_plan(
         plant, graph, model, result, timings=timings, tie_break=stage2, method=method, progress=tracker.history
     )
+
+
+def solver_settings(
+    profile: str | os.PathLike | Mapping[str, Any] | None, mip_rel_gap: float | None,
+    solver_options: Mapping[str, Any] | None,
+) -> tuple[float, dict[str, Any]]:
+    """The relative gap (the caller's, else the profile's, else ``DEFAULT_GAP``) and the HiGHS options
+    (the profile's, overridden by the caller's ``solver_options``)."""
+    settings = solver_profile(profile)
+    gap = settings.pop("mip_rel_gap", DEFAULT_GAP)
+    return (float(gap) if mip_rel_gap is None else mip_rel_gap), {**settings, **dict(solver_options or {})}
 
 
 def _solve_large(

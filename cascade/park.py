@@ -59,7 +59,7 @@ import pandas as pd
 
 from .economics import PIPING_KEYS, pipe_capital
 from .exceptions import PlantDataError, summarise
-from .io import PARK_FORMAT, parse_yaml, plant_from_dict, plant_to_dict
+from .io import PARK_FORMAT, load_yaml_file, parse_yaml, plant_from_dict, plant_to_dict
 from .plant import FORMAT, PARK_LEVEL, SCHEMA, SUPPLY_KINDS, Plant
 
 Flows = Mapping[tuple[str, str], float]
@@ -105,13 +105,7 @@ def read_park(path: str | os.PathLike, *, validate: bool = True) -> Plant:
         merged plant is invalid (an unknown reference names the prefixed id, ``"A/boiler"``).
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PlantDataError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PlantDataError(f"{path}: cannot be read ({exc})") from None
-    data = parse_yaml(text, str(path))
+    data = load_yaml_file(path)
     if not isinstance(data, Mapping) or data.get("format") != PARK_FORMAT:
         raise PlantDataError(f"{path}: not a park file; its first line should be 'format: {PARK_FORMAT}'")
     plant = park_from_dict(data, base=path.parent, label=str(path))

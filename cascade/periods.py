@@ -40,17 +40,17 @@ from .formulation.periods import build_period_model
 from .io import plant_to_dict, read_plant
 from .kpi import ZERO_FLOW
 from .optimize import (
-    DEFAULT_GAP,
     _canonical_limits,
     _diagnose,
     baseline_flows,
     baseline_graph,
     plan_from_flows,
     solve_fewest_new_pipes,
+    solver_settings,
 )
 from .plan import RetrofitPlan, _plain
 from .plant import Plant
-from .solve import HighsSolver, SolveResult, solver_profile
+from .solve import HighsSolver, SolveResult
 from .superstructure import build_superstructure
 from .sweep import UNIT_TABLES, apply_changes
 from .units import factor
@@ -76,11 +76,15 @@ def period_plants(plant: Plant) -> dict[str, tuple[Plant, float]]:
     >>> high.to_dict()["operations"][0]["load"], high.hours_per_year, hours
     ({'C': 3}, 2000.0, 2000.0)
     """
-    if not plant.periods:
-        raise PlantDataError(f"plant '{plant.name}' has no periods; add a 'periods' list (docs/plant-format.md)")
-    base = design_plant(plant)
+    return _apply_periods(design_plant(plant), plant.periods)
+
+
+def _apply_periods(base: Plant, periods: list[dict[str, Any]]) -> dict[str, tuple[Plant, float]]:
+    """:func:`period_plants` from the design's plant (the plant without its periods)."""
+    if not periods:
+        raise PlantDataError(f"plant '{base.name}' has no periods; add a 'periods' list (docs/plant-format.md)")
     out = {}
-    for period in plant.periods:
+    for period in periods:
         name, changes = period["id"], period.get("changes") or {}
         for path in changes:
             if str(path).split(".")[0] not in UNIT_TABLES:
@@ -285,15 +289,12 @@ def optimize_periods(
         HiGHS stopped without a plan.
     """
     objective = objective or plant.objective
-    settings = solver_profile(profile)
-    gap_limit = float(settings.pop("mip_rel_gap", DEFAULT_GAP)) if mip_rel_gap is None else mip_rel_gap
-    settings.pop("mip_rel_gap", None)
-    options = {**settings, **dict(solver_options or {})}
+    gap_limit, options = solver_settings(profile, mip_rel_gap, solver_options)
     timings: dict[str, float] = {}
     start = time.perf_counter()
     plant.validate(strict=True)
-    cases = period_plants(plant)
     base = design_plant(plant)
+    cases = _apply_periods(base, plant.periods)
     timings["validate"] = time.perf_counter() - start
 
     tick = time.perf_counter()
@@ -338,7 +339,7 @@ def optimize_periods(
 
 def _tie_break(model: pyo.ConcreteModel, solver: HighsSolver, optimum: float, time_limit: float | None) -> dict:
     """Fewest new pipes within ``TIE_TOLERANCE`` of the optimum, from the stage-1 design (y = 1 on used pipes)."""
-    used = _used_pipes(model)
+    used = set().union(*period_flows(model).values())
     for e, var in model.pipe_built.items():
         if not model.data.graph.edges[e]["required"]:
             var.unfix()
@@ -350,10 +351,6 @@ def _tie_break(model: pyo.ConcreteModel, solver: HighsSolver, optimum: float, ti
         "ran": True, "status": result.status, "new_pipes": round(result.objective), "gap": result.gap,
         "solve_time": result.solve_time, "polished": solver.polish(model),
     }
-
-
-def _used_pipes(model: pyo.ConcreteModel) -> set[tuple[str, str]]:
-    return {e for p in model.period for e, v in model.period[p].flow.items() if (v.value or 0.0) > ZERO_FLOW}
 
 
 def period_flows(model: pyo.ConcreteModel) -> dict[str, Flows]:

@@ -65,7 +65,7 @@ from ..exceptions import PlantDataError, UnsupportedFeatureError
 from ..superstructure import pipe_minimum
 from . import OBJECTIVES, add_design_limits, needs_pipe_decisions
 from .balances import add_balances, inflow
-from .data import ModelData, build_data, is_bilinear, prices_capital
+from .data import ModelData, build_data, is_bilinear
 from .objective import freshwater_expr, operating_expr
 from .piping import REQUIRED_FLOW, add_pipe_limits, has_pipe_costs, installable, new_pipe_count, new_pipes, pipe_expr
 from .quality import add_quality
@@ -81,8 +81,6 @@ def check_periods_supported(graphs: Mapping[str, nx.DiGraph], objective: str) ->
                 "regenerator outlets, single-contaminant operations, no capital curves under a cost objective or "
                 "budget); this plant needs the bilinear method, which designs one period at a time"
             )
-        if any(d.get("capital_a", 0.0) > 0 for _, d in graph.nodes(data=True)) and prices_capital(graph, objective):
-            raise UnsupportedFeatureError(f"period '{name}': regenerator capital curves are not modelled over periods")
 
 
 def design_data(design: nx.DiGraph, datas: Mapping[str, ModelData]) -> ModelData:
