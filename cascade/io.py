@@ -15,6 +15,7 @@ import json
 import math
 import numbers
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import Any
 import yaml
 
 from .economics import CLASS_KEYS, EXCHANGE_KEYS, LAYOUT_KEYS, METRICS, PIPE_COST_KEYS, PIPING_KEYS
+from .eligibility import INDUSTRIES
 from .exceptions import PlantDataError, summarise
 from .plant import FORMAT, KIND_NAMES, SCHEMA, Plant, is_missing
 from .units import accepted, factor
@@ -33,7 +35,7 @@ PARK_FORMAT = "cascade-park/1"
 TOP_LEVEL = (
     "format", "name", "description", "units", "hours_per_year", "contaminants", "freshwater",
     "sinks", "sources", "operations", "regenerators", "discharges", "connections", "objective", "finance", "layout",
-    "periods",
+    "periods", "industry", "indicators",
 )
 CONNECTION_KEYS = ("forbidden", "required", "existing", "min_flow", "pipe_cost", *PIPING_KEYS)
 UNIT_KEYS = ("flow", "concentration", "load", "money")
@@ -42,6 +44,8 @@ UNIT_KEYS = ("flow", "concentration", "load", "money")
 _FIELD_UNIT = {"flow": "flow", "max_flow": "flow", "water_loss": "flow", "min_flow": "flow", "load": "load"}
 FINANCE_KEYS = ("interest_rate", "lifetime", "annualisation_factor")
 PERIOD_KEYS = ("id", "hours", "changes", "description")
+INDICATOR_KEYS = ("recirculation", "value_added", "it_energy", "production")
+PRODUCT_KEYS = ("product", "amount", "unit", "share", "quota_advanced", "quota_source")
 _CONC_FIELDS = ("quality", "max", "max_inlet", "max_outlet", "outlet")
 
 
@@ -128,6 +132,14 @@ class _StrictLoader(yaml.SafeLoader):
                     )
                 first[key] = key_node.start_mark.line
         return super().construct_mapping(node, deep=deep)
+
+
+# YAML 1.2 numbers that PyYAML (YAML 1.1) reads as text: 4.0e8, 1e6, 2E-3 (1.1 wants a dot and a signed exponent)
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
 
 
 _CONTEXTS = {"while parsing a flow sequence": "the [ ] list", "while parsing a flow mapping": "the { } mapping"}
@@ -311,6 +323,8 @@ def plant_from_dict(data: Any, *, label: str = "plant data") -> Plant:
         finance=_read_finance(data.get("finance"), problems),
         layout=_read_layout(data.get("layout"), problems),
         periods=_read_periods(data.get("periods"), problems),
+        industry=_read_industry(data.get("industry"), problems),
+        indicator_data=_read_indicators(data.get("indicators"), scale.get("flow", 1.0), problems),
     )
     for table in SCHEMA:
         _read_table(plant, table, data.get(table), scale, problems)
@@ -334,6 +348,96 @@ def _read_finance(raw: Any, problems: _Problems) -> dict[str, float]:
         number = _as_number(value, f"finance.{key}", problems)
         if number is not None:
             out[str(key)] = number
+    return out
+
+
+def _read_industry(raw: Any, problems: _Problems) -> str | None:
+    """``industry``: one of :data:`cascade.eligibility.INDUSTRIES`."""
+    if raw is None:
+        return None
+    if raw not in INDUSTRIES:
+        problems.add(f"industry {_short(raw)} is not known; use one of {', '.join(INDUSTRIES)}")
+        return None
+    return str(raw)
+
+
+def _read_indicators(raw: Any, flow_scale: float, problems: _Problems) -> dict[str, Any]:
+    """``indicators: {recirculation, value_added, it_energy, production}`` (:func:`cascade.kpi.plant_indicators`).
+
+    ``recirculation`` is in the file's flow unit (stored in t/h), a number or a mapping of loop
+    names to flows; ``value_added`` in money per year, ``it_energy`` in kWh per year;
+    ``production`` a list of ``{product, amount (per year), unit, share, quota_advanced (m3 per
+    unit of product), quota_source}``.
+    """
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        problems.add("'indicators' must be a mapping such as {recirculation: 200, value_added: 5.0e7}")
+        return {}
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in INDICATOR_KEYS:
+            problems.add(_unknown(str(key), INDICATOR_KEYS, "indicators"))
+            continue
+        if key == "recirculation":
+            loops = value if isinstance(value, Mapping) else None
+            numbers = {str(k): _as_number(v, f"indicators.recirculation.{k}", problems)
+                       for k, v in (loops or {}).items()}
+            if loops is None:
+                number = _as_number(value, "indicators.recirculation", problems)
+                numbers = {"": number}
+            if any(v is not None and v < 0 for v in numbers.values()):
+                problems.add("indicators.recirculation: flows must not be negative")
+            elif all(v is not None for v in numbers.values()):
+                scaled = {k: v * flow_scale for k, v in numbers.items()}
+                out[key] = scaled[""] if loops is None else scaled
+        elif key == "production":
+            out[key] = _read_production(value, problems)
+        else:
+            number = _as_number(value, f"indicators.{key}", problems)
+            if number is not None and not number > 0:
+                problems.add(f"indicators.{key} must be positive, got {_short(value)}")
+            elif number is not None:
+                out[key] = number
+    return out
+
+
+def _read_production(raw: Any, problems: _Problems) -> list[dict[str, Any]]:
+    """``indicators.production``: products with their yearly output and optional quota."""
+    if not isinstance(raw, list) or not raw:
+        problems.add("indicators.production must be a list such as [{product: juice, amount: 40000, unit: t}]")
+        return []
+    out = []
+    for k, entry in enumerate(raw):
+        where = f"indicators.production[{k}]"
+        if not isinstance(entry, Mapping):
+            problems.add(f"{where} must be a mapping with product, amount and unit")
+            continue
+        for key in entry:
+            if key not in PRODUCT_KEYS:
+                problems.add(_unknown(str(key), PRODUCT_KEYS, where))
+        if not _is_name(entry.get("product")):
+            problems.add(f"{where} needs 'product' (a name)")
+            continue
+        product: dict[str, Any] = {"product": str(entry["product"]), "unit": str(entry.get("unit") or "")}
+        for key in ("amount", "share", "quota_advanced"):
+            if entry.get(key) is None:
+                continue
+            number = _as_number(entry[key], f"{where} {key}", problems)
+            if number is not None and not number > 0:
+                problems.add(f"{where} {key} must be positive, got {_short(entry[key])}")
+            elif number is not None:
+                product[key] = number
+        if entry.get("amount") is None:
+            problems.add(f"{where} needs 'amount' (output per year)")
+        if entry.get("quota_source") is not None:
+            product["quota_source"] = str(entry["quota_source"])
+        out.append(product)
+    if len(out) > 1 and any("share" not in p for p in out):
+        problems.add("indicators.production: with several products each needs 'share', the fraction of the intake "
+                     "that serves it")
+    if sum(p.get("share", 1.0) for p in out) > 1 + 1e-9:
+        problems.add("indicators.production: the shares add up to more than 1")
     return out
 
 
@@ -753,6 +857,28 @@ def plant_to_dict(plant: Plant) -> dict[str, Any]:
         out["layout"] = layout
     if plant.periods:
         out["periods"] = [copy.deepcopy(p) for p in plant.periods]
+    if plant.industry is not None:
+        out["industry"] = plant.industry
+    if plant.indicator_data:
+        out["indicators"] = _indicators_out(plant.indicator_data, scale["flow"])
+    return out
+
+
+def _indicators_out(data: Mapping[str, Any], flow_scale: float) -> dict[str, Any]:
+    """The plant's ``indicators`` in the file's units (the inverse of :func:`_read_indicators`)."""
+    out = copy.deepcopy(dict(data))
+    loops = out.get("recirculation")
+    if isinstance(loops, Mapping):
+        out["recirculation"] = {k: _plain(v, flow_scale, f"indicators.recirculation.{k}") for k, v in loops.items()}
+    elif loops is not None:
+        out["recirculation"] = _plain(loops, flow_scale, "indicators.recirculation")
+    for key in ("value_added", "it_energy"):
+        if key in out:
+            out[key] = _plain(out[key], where=f"indicators.{key}")
+    for product in out.get("production", ()):
+        for key in ("amount", "share", "quota_advanced"):
+            if key in product:
+                product[key] = _plain(product[key], where=f"indicators.production {key}")
     return out
 
 

@@ -38,7 +38,7 @@ from .explain import limits_table, regeneration_destinations
 from .formulation import OBJECTIVES, build_model, needs_pipe_decisions, restrictions
 from .formulation.data import is_bilinear
 from .formulation.relaxation import build_relaxation, initial_breakpoints
-from .kpi import ZERO_FLOW, annual_costs, indicators
+from .kpi import ZERO_FLOW, annual_costs, indicators, plant_indicators
 from .park import plan_tables
 from .plan import RetrofitPlan
 from .plant import KIND_NAMES, Plant
@@ -516,6 +516,10 @@ def plan_from_flows(
     base_kpis = indicators(graph, known)
     base_costs = annual_costs(graph, known)
     base_check = check_flows(baseline_graph(graph), known)
+    accounts = {
+        "baseline": plant_indicators(graph, known, inlet=base_check.inlet, data=plant.indicator_data),
+        "plan": plant_indicators(graph, flows, inlet=check.inlet, data=plant.indicator_data),
+    }
     scale = factor("flow", plant.units["flow"])  # canonical t/h per plant flow unit
 
     status = result.status
@@ -659,8 +663,13 @@ def plan_from_flows(
         notes=tuple(notes),
         units=dict(plant.units),
         _tables={"flows": flows_frame, "pipes": pipes_frame, "regeneration": regen_frame, "limits": limits,
+                 "baseline_flows": pd.DataFrame(
+                     [{"from": i, "to": j, "flow": flow_unit(f)} for (i, j), f in known.items() if f > ZERO_FLOW],
+                     columns=["from", "to", "flow"]),
                  **plan_tables(graph, flows, scale)},
         economics=plan_economics(graph, capital_spend(graph, flows, used_new), costs, base_costs, plant.finance),
+        accounts=accounts,
+        source=plant,
     )
 
 

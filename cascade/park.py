@@ -67,7 +67,7 @@ Flows = Mapping[tuple[str, str], float]
 #: Fields of a park file.
 PARK_KEYS = (
     "format", "name", "description", "units", "hours_per_year", "contaminants", "plants", *SCHEMA,
-    "connections", "layout", "objective", "finance",
+    "connections", "layout", "objective", "finance", "industry", "indicators",
 )
 #: Fields of one entry of ``plants``.
 PLANT_ENTRY_KEYS = ("id", "file", "plant")

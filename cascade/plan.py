@@ -14,8 +14,11 @@ from typing import Any
 import pandas as pd
 
 from .check import CheckResult
+from .eligibility import eligibility
 from .explain import limiting_contaminants
-from .plant import PARK_LEVEL
+from .kpi import indicator_table
+from .plant import PARK_LEVEL, Plant
+from .units import factor
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,50 @@ class RetrofitPlan:
     units: dict[str, str]
     _tables: dict[str, pd.DataFrame] = field(repr=False)
     economics: dict[str, Any] = field(default_factory=dict)
+    accounts: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    source: Plant | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def indicators(self) -> pd.DataFrame:
+        """Every water indicator of the baseline and the plan side by side (:func:`cascade.kpi.indicator_table`):
+        ``key``, ``indicator``, ``unit``, ``baseline``, ``plan``, ``change``, ``formula``, ``basis``; flows in
+        the plant's flow unit, shares in percent, volumes per year in m3."""
+        if not self.accounts:
+            raise ValueError("this plan carries no water accounts (it was not made by cascade.optimize)")
+        return indicator_table(self.accounts["baseline"], self.accounts["plan"], self.units.get("flow", "t/h"),
+                               factor("flow", self.units.get("flow", "t/h")), self.units.get("money", "CNY"))
+
+    @property
+    def industry(self) -> str | None:
+        """The plant's industry (``industry`` in the plant file), used by :meth:`eligibility`."""
+        return None if self.source is None else self.source.industry
+
+    def eligibility(self, industry: str | None = None) -> pd.DataFrame:
+        """The MIIT 2024 criteria and Yangling's discharge target, for the baseline and the plan.
+
+        Parameters
+        ----------
+        industry : str, optional
+            One of :data:`cascade.eligibility.INDUSTRIES`; default the plant file's ``industry``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per criterion (:func:`cascade.eligibility.eligibility`): value, threshold,
+            pass or fail and the margin; ``attrs["eligible"]`` says whether the plan meets at
+            least one MIIT criterion.
+        """
+        if not self.accounts:
+            raise ValueError("this plan carries no water accounts (it was not made by cascade.optimize)")
+        industry = industry if industry is not None else self.industry
+        production = self.source.indicator_data.get("production", ()) if self.source is not None else ()
+        return eligibility(self.accounts["baseline"], self.accounts["plan"], industry, production=production,
+                           money=self.units.get("money", "CNY"))
+
+    @property
+    def baseline_flows(self) -> pd.DataFrame:
+        """Flows of the baseline network (``from``, ``to``, ``flow``): today's pipes, or the no-reuse plant."""
+        return self._tables.get("baseline_flows", pd.DataFrame(columns=["from", "to", "flow"])).copy()
 
     @property
     def flows(self) -> pd.DataFrame:

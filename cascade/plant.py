@@ -23,6 +23,7 @@ Examples
 
 from __future__ import annotations
 
+import copy
 import math
 import numbers
 from collections.abc import Iterable, Mapping
@@ -184,6 +185,14 @@ class Plant:
         (id -> (x, y) in m), ``metric`` ('manhattan' or 'euclidean'), ``distances`` (list of
         ``(a, b, metres)``); for a park (:mod:`cascade.park`) ``plants`` (plant id -> gate
         (x, y)) and ``plant_distances`` (list of ``(site, site, metres)``).
+    industry : str, optional
+        The plant's industry for the policy criteria (:data:`cascade.eligibility.INDUSTRIES`).
+    indicator_data : dict, optional
+        The plant file's ``indicators``, the data indicators need beyond the network
+        (:func:`cascade.kpi.plant_indicators`), canonical units: ``recirculation`` (t/h, a number
+        or a mapping loop name -> t/h: water circulated inside units the network does not draw,
+        counted as reused), ``value_added`` (money/yr), ``it_energy`` (kWh/yr) and ``production``
+        (list of ``{product, amount, unit, share, quota_advanced, quota_source}``, amount per year).
     periods : list of dict, optional
         Operating periods one design must serve (:mod:`cascade.periods`): each
         ``{"id": name, "hours": h/yr, "changes": {dotted path: value}}``, the changes written
@@ -211,6 +220,8 @@ class Plant:
         piping: Mapping[str, Any] | None = None,
         layout: Mapping[str, Any] | None = None,
         periods: Iterable[Mapping[str, Any]] | None = None,
+        industry: str | None = None,
+        indicator_data: Mapping[str, Any] | None = None,
     ) -> None:
         self.name = str(name)
         if isinstance(contaminants, str):  # Plant("x", "COD") means one contaminant, not three
@@ -226,6 +237,8 @@ class Plant:
         self.piping: dict[str, Any] = dict(piping or {})
         self.layout: dict[str, Any] = dict(layout or {})
         self.periods: list[dict[str, Any]] = [dict(p) for p in periods or ()]
+        self.industry = None if industry is None else str(industry)
+        self.indicator_data: dict[str, Any] = copy.deepcopy(dict(indicator_data or {}))
         self.forbidden: list[tuple[str, str]] = []
         self.required: list[tuple[str, str]] = []
         self.existing: list[tuple[str, str, float]] = []
@@ -478,6 +491,11 @@ class Plant:
             write_plant(self, path)
         return yaml_text(self)
 
+    def recirculation(self) -> float:
+        """Declared recirculation in t/h (``indicators.recirculation``, summed over its loops)."""
+        value = self.indicator_data.get("recirculation", 0.0)
+        return float(sum(value.values())) if isinstance(value, Mapping) else float(value)
+
     def annualisation(self) -> float | None:
         """The factor that turns a capital cost into money per year, or None without ``finance``.
 
@@ -529,6 +547,8 @@ def _settings(plant: Plant) -> tuple:
         repr(sorted(plant.piping.items())),
         repr(sorted(plant.layout.items())),
         repr(plant.periods),
+        plant.industry,
+        repr(plant.indicator_data),
         tuple(plant.forbidden),
         tuple(plant.required),
         tuple(plant.existing),

@@ -38,6 +38,7 @@ capital)`` per flow class of a new pipe) and ``remove_capital``.
 
 Graph attributes: ``name``, ``contaminants``, ``units``, ``hours_per_year``, ``min_flow``,
 ``pipe_cost_fixed``, ``annualisation`` (capital to money per year, None without ``finance``),
+``recirculation`` (t/h declared in ``indicators.recirculation``, :mod:`cascade.kpi`),
 ``removed_existing`` (existing pipes the superstructure does not allow, which any plan removes),
 and from :func:`cascade.economics.annotate` ``remove_capital``, ``removed_capital``,
 ``max_new_pipes``, ``max_inlets``, ``budget`` and ``pipe_classes``. :func:`cascade.optimize`
@@ -165,6 +166,7 @@ def build_superstructure(plant: Plant) -> nx.DiGraph:
         min_flow=plant.min_flow,
         pipe_cost_fixed=plant.pipe_cost_fixed,
         annualisation=plant.annualisation(),
+        recirculation=plant.recirculation(),
     )
     for table, kind in _KIND.items():
         for unit_id, row in plant.table(table).iterrows():
