@@ -4,6 +4,7 @@ Commands::
 
     cascade solve PLANT [--objective freshwater|cost] [--time-limit S] [--gap G] [--json] [--out FILE]
     cascade pareto PLANT [--x cost|freshwater|new_pipes] [--y ...] [--points N] [--json] [--csv FILE]
+    cascade report PLANT --out DIR [--formats html,xlsx,md] [--industry NAME] [--objective ...] [--time-limit S]
     cascade target PLANT [--json]
     cascade validate PLANT
     cascade demo [--json]
@@ -56,6 +57,17 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="solve the embedded demo food plant")
     _solve_options(demo)
+
+    report = sub.add_parser("report",
+                            help="optimise a plant file and write the retrofit report (HTML, Excel, Markdown)")
+    report.add_argument("plant")
+    report.add_argument("--out", required=True, metavar="DIR", help="folder for report.html, report.xlsx, report.md")
+    report.add_argument("--formats", default="html,xlsx,md", metavar="LIST",
+                        help="comma-separated: html, xlsx (the excel extra), md (default all three)")
+    report.add_argument("--industry", default=None, metavar="NAME",
+                        help="industry for the MIIT criteria (default: the plant file's industry)")
+    report.add_argument("--no-figures", action="store_true", help="leave the figures out of the HTML")
+    _solve_options(report)
 
     target = sub.add_parser("target", help="minimum fresh water by water pinch analysis (one contaminant)")
     target.add_argument("plant")
@@ -120,6 +132,31 @@ def _pareto(plant, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _report(plant, args: argparse.Namespace) -> int:
+    from .eligibility import INDUSTRIES
+    from .optimize import optimize
+    from .report import FORMATS, write_report
+
+    formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise PlantDataError(f"--formats: unknown format(s) {', '.join(unknown) or '(none given)'}; "
+                             f"use {', '.join(FORMATS)}")
+    if args.industry is not None and args.industry not in INDUSTRIES:
+        raise PlantDataError(f"--industry {args.industry!r} is not known; use one of {', '.join(INDUSTRIES)}")
+    if args.time_limit <= 0:
+        raise PlantDataError(f"--time-limit must be positive, got {args.time_limit:g}")
+    plan = optimize(plant, args.objective, time_limit=args.time_limit, mip_rel_gap=args.gap, profile=args.profile)
+    written = write_report(plan, args.out, formats=formats, industry=args.industry, figures=not args.no_figures)
+    print(plan.to_json() if args.json else plan.summary())
+    for path in written.values():
+        print(f"wrote {path}", file=sys.stderr)
+    if plan.status == "error":
+        print("cascade: error: the plan failed the independent check; it is not a valid design", file=sys.stderr)
+        return EXIT_SOLVER
+    return EXIT_OK
+
+
 def _run(args: argparse.Namespace) -> int:
     from .io import read_plant
 
@@ -129,6 +166,8 @@ def _run(args: argparse.Namespace) -> int:
         from .examples import demo
 
         return _solve(demo(), args)
+    if args.command == "report":
+        return _report(read_plant(args.plant), args)
     if args.command == "pareto":
         return _pareto(read_plant(args.plant), args)
     if args.command == "target":

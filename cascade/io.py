@@ -916,11 +916,16 @@ def write_plant(plant: Plant, path: str | os.PathLike) -> None:
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write text to a temporary file beside ``path`` and rename it, so nothing is half written.
+    """Write text (UTF-8) to a temporary file beside ``path`` and rename it, so nothing is half written.
 
     The file keeps the permissions of the file it replaces; a new file gets the usual ones
     (``0o666`` less the umask), not the owner-only ones of :func:`tempfile.mkstemp`.
     """
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
+    """Write bytes as :func:`write_text_atomic` writes text."""
     path = Path(path)
     while True:
         tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
@@ -930,8 +935,8 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> None:
         except FileExistsError:  # pragma: no cover - a 48-bit name collision
             continue
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
         if path.exists():
             os.chmod(tmp, path.stat().st_mode & 0o7777)
         os.replace(tmp, path)

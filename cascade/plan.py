@@ -119,6 +119,16 @@ class RetrofitPlan:
         return eligibility(self.accounts["baseline"], self.accounts["plan"], industry, production=production,
                            money=self.units.get("money", "CNY"))
 
+    def report(self, out_dir: str, *, formats: tuple[str, ...] = ("html", "xlsx", "md"),
+               industry: str | None = None, figures: bool = True) -> dict[str, Any]:
+        """Write the retrofit report (HTML, Excel, Markdown) into ``out_dir``; see :func:`cascade.report.write_report`.
+
+        Returns the paths written, by format.
+        """
+        from .report import write_report
+
+        return write_report(self, out_dir, formats=formats, industry=industry, figures=figures)
+
     @property
     def baseline_flows(self) -> pd.DataFrame:
         """Flows of the baseline network (``from``, ``to``, ``flow``): today's pipes, or the no-reuse plant."""
