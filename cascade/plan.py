@@ -222,11 +222,21 @@ class RetrofitPlan:
             "kpis": dict(self.kpis),
             "costs": dict(self.costs),
             "economics": dict(self.economics),
+            **self._policy_dict(),
             "check": self.check.to_dict(),
             "solve": dict(self.solve),
             "notes": list(self.notes),
             "units": dict(self.units),
         }
+
+    def _policy_dict(self) -> dict[str, Any]:
+        """``indicators`` and ``eligibility`` for :meth:`to_dict` (empty for a plan without water accounts)."""
+        if not self.accounts:
+            return {}
+        rows = self.eligibility()
+        return {"indicators": _records(self.indicators),
+                "eligibility": {"industry": rows.attrs["industry"], "eligible": rows.attrs["eligible"],
+                                "criteria": _records(rows)}}
 
     def to_json(self, indent: int | None = 2) -> str:
         """The plan as JSON text (see :meth:`to_dict`)."""
@@ -317,6 +327,12 @@ def _park_lines(plants: pd.DataFrame, exchanges: pd.DataFrame, unit: str) -> lis
     for row in between.itertuples(index=False):
         lines.append(f"  {row[0]} -> {row[1]}: {row.flow:.4g} {unit}")
     return lines
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as dicts with NaN written as None (JSON has no NaN)."""
+    return [{k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
+            for row in frame.to_dict(orient="records")]
 
 
 def _fmt(value: float | None) -> str:
