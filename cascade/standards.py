@@ -267,6 +267,33 @@ class Standard:
         """Every parameter the standard limits in any use, in the order first met."""
         return list(dict.fromkeys(p for limits in self.uses.values() for p in limits))
 
+    def summary(self, use: str | None = None) -> str:
+        """The standard as text: a table of parameters by use (units, verification tags), then notes.
+
+        A cell shows the limit (``<= 10``, ``>= 2``, ``6-9``, ``(text)``), ``(2000)`` for an
+        alternative limit, ``opt`` for a selective item and ``[P]`` where a number's verification
+        differs from the standard's; ``-`` where the use sets no limit. ``use`` keeps only that use.
+        """
+        uses = {use: self.limits(use)} if use is not None else dict(self.uses)
+        lines = [
+            f"{self.id} ({self.year}): {self.title}",
+            f"status: {self.status}",
+            f"verification: {self.verification} ({_LEVEL_TEXT[self.verification]}); a number marked [X] has "
+            "its own level. Used by default: T, S2, S; P and U only on request",
+            f"source: {self.source}",
+        ]
+        parameters = list(dict.fromkeys(p for limits in uses.values() for p in limits))
+        if not parameters:
+            lines.append(f"uses: {', '.join(uses)}: the library holds no numbers for them; give the limits yourself")
+        else:
+            lines += ["", *_table(parameters, uses, self.verification)]
+            footnotes = _footnotes(parameters, uses)
+            if footnotes:
+                lines += ["", "limits in words, alternatives and notes:", *footnotes]
+        if self.notes:
+            lines += ["", "notes:", *(f"  - {note}" for note in self.notes)]
+        return "\n".join(lines)
+
     def to_dict(self, use: str | None = None) -> dict[str, Any]:
         """The standard as plain data (JSON-ready); ``use`` keeps only that use."""
         uses = {use: self.limits(use)} if use is not None else self.uses
@@ -304,6 +331,19 @@ def get_standard(id: str) -> Standard:  # noqa: A002 - the standard's own word
         hint = f"did you mean '{close[0]}'? " if close else ""
         raise UnknownStandardError(f"unknown standard {str(id)!r}; {hint}the library has: {', '.join(ids)}")
     return found
+
+
+def catalogue() -> str:
+    """Every standard of the library on one line (id, year, verification, title), with its uses."""
+    lines = []
+    for std in standards():
+        lines.append(f"{std.id:<16}  {std.year}  {std.verification:<2}  {std.title}")
+        empty = "" if any(std.uses.values()) else " (no numbers in the library)"
+        lines.append(f"{'':<16}  uses: {', '.join(std.uses)}{empty}")
+    lines.append("")
+    lines.append("verification: " + "; ".join(f"{k} {v}" for k, v in _LEVEL_TEXT.items())
+                 + ". P and U numbers are used only on request ('unverified: true').")
+    return "\n".join(lines)
 
 
 def parameter_names() -> Mapping[str, str]:
@@ -390,6 +430,60 @@ def _level(level: str, where: str) -> str:
 
 def _num(value: float) -> str:
     return f"{value:g}"
+
+
+def _cell(limit: Limit, level: str, unit: str | None) -> str:
+    """One limit in a table cell (see :meth:`Standard.summary`)."""
+    if limit.kind == "range":
+        low, high = limit.value  # a (low, high) pair
+        text = f"{_num(low)}-{_num(high)}"
+    elif limit.kind == "text":
+        text = "(text)"
+    else:
+        text = {"max": "<= ", "min": ">= ", "max_exclusive": "< "}[limit.kind] + _num(limit.value)
+    if unit is None and limit.unit != "-":
+        text += f" {limit.unit}"
+    if limit.alt_max is not None:
+        text += f" ({_num(limit.alt_max)})"
+    if limit.optional:
+        text += " opt"
+    if limit.verification != level:
+        text += f" [{limit.verification}]"
+    return text
+
+
+def _table(parameters: list[str], uses: Mapping[str, Mapping[str, Limit]], level: str) -> list[str]:
+    """Rows of parameters, a unit column and one column per use."""
+    units = {p: {limits[p].unit for limits in uses.values() if p in limits} for p in parameters}
+    unit_of = {p: next(iter(u)) if len(u) == 1 else None for p, u in units.items()}
+    header = ["parameter", "unit", *uses]
+    rows = [[p, unit_of[p] or "(in cell)", *(_cell(limits[p], level, unit_of[p]) if p in limits else "-"
+                                            for limits in uses.values())] for p in parameters]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in [header, *rows]]
+
+
+def _footnotes(parameters: list[str], uses: Mapping[str, Mapping[str, Limit]]) -> list[str]:
+    """Texts, alternative limits, selective items and notes, each once (with its uses when not all)."""
+    lines = []
+    for p in parameters:
+        having = [u for u, limits in uses.items() if p in limits]
+        texts: dict[str, list[str]] = {}
+        for u in having:
+            limit = uses[u][p]
+            parts = [
+                str(limit.value) if limit.kind == "text" else "",
+                f"({_num(limit.alt_max)}) where: {limit.alt_condition}" if limit.alt_max is not None else "",
+                "selective item (opt)" if limit.optional else "",
+                limit.note or "",
+            ]
+            text = "; ".join(part for part in parts if part)
+            if text:
+                texts.setdefault(text, []).append(u)
+        for text, where in texts.items():
+            scope = "" if len(where) == len(having) else f" ({', '.join(where)})"
+            lines.append(f"  {p}{scope}: {text}")
+    return lines
 
 
 # ---------------------------------------------------------------------- limits for a plant
@@ -676,6 +770,7 @@ def reference_of(source: Mapping[str, Any]) -> dict[str, Any]:
 
 
 __all__ = [
-    "ALIASES", "KINDS", "LEVELS", "VERIFIED", "Limit", "Standard", "standards", "get_standard", "parameter_names",
+    "ALIASES", "KINDS", "LEVELS", "VERIFIED", "Limit", "Standard", "standards", "get_standard", "catalogue",
+    "parameter_names",
     "match_parameter", "normalise", "sink_limits", "is_reference", "resolve_reference", "reference_of",
 ]

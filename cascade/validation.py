@@ -454,7 +454,7 @@ def _check_standard_limits(plant: Plant, out: _Collector) -> None:
             )
         for entry in source["skipped"]:  # skipped for its verification alone (mg/L, or mapped explicitly)
             usable = entry["unit"] == MASS_UNIT or entry["contaminant"] in source["map"]
-            if entry["verification"] not in VERIFIED and usable and not entry["reason"].startswith("a selective"):
+            if entry["verification"] not in VERIFIED and usable:
                 out.warning(
                     "unverified_limit", unit_id,
                     f"{where}: {cited} limits {entry['contaminant']} ({entry['parameter']} {entry['requirement']}) "
