@@ -452,15 +452,17 @@ def _check_standard_limits(plant: Plant, out: _Collector) -> None:
                 f"{where} takes {', '.join(used)} from {cited}, numbers the library marks unverified (P: column "
                 "inferred or sources disagree; U: not found in any source); check them against the standard",
             )
-        for entry in source["skipped"]:  # skipped for its verification alone (mg/L, or mapped explicitly)
-            usable = entry["unit"] == MASS_UNIT or entry["contaminant"] in source["map"]
-            if entry["verification"] not in VERIFIED and usable:
-                out.warning(
-                    "unverified_limit", unit_id,
-                    f"{where}: {cited} limits {entry['contaminant']} ({entry['parameter']} {entry['requirement']}) "
-                    f"but the number is marked {entry['verification']} in the library, so {entry['contaminant']} "
-                    "has no limit from it; add 'unverified: true' to use it, or give your own number",
-                )
+        left = [  # skipped for their verification alone (in mg/L, or mapped explicitly)
+            f"{e['contaminant']} ({e['parameter']} {e['requirement']}, {e['verification']})" for e in source["skipped"]
+            if e["verification"] not in VERIFIED and (e["unit"] == MASS_UNIT or e["contaminant"] in source["map"])
+        ]
+        if left:
+            out.warning(
+                "unverified_limit", unit_id,
+                f"{where}: {cited} limits {', '.join(left)} with numbers the library marks unverified, so "
+                f"{'they have' if len(left) > 1 else 'it has'} no limit from it; add 'unverified: true' to use "
+                "them, or give your own numbers",
+            )
 
 
 def _limit_text(plant: Plant, taken: dict) -> str:
