@@ -668,8 +668,10 @@ def plant_to_dict(plant: Plant) -> dict[str, Any]:
     """Return the plant as a ``cascade-plant/1`` mapping in the plant's declared units.
 
     Only given values are written (defaults and absent limits are left out), so reading the
-    result gives back an equal plant. Each number is written as the shortest decimal that reads
-    back to exactly the stored value (``0.027`` kg/s, not ``0.026999999999999996``).
+    result gives back an equal plant. A limit taken from a standard is written as its reference
+    (``{standard, use, ...}`` and the plant's own numbers), not as the numbers it gave. Each number
+    is written as the shortest decimal that reads back to exactly the stored value (``0.027`` kg/s,
+    not ``0.026999999999999996``).
 
     Raises
     ------
