@@ -602,8 +602,10 @@ def _choose(
             problems.append(f"map names '{contaminant}', which is not a contaminant of the plant "
                             f"(contaminants: {', '.join(contaminants)})")
         elif match_parameter(parameter, table) is None:
+            elsewhere = [u for u, limits in std.uses.items() if match_parameter(parameter, limits)]
+            scope = f" (the standard limits it for {', '.join(elsewhere)}, not for {use})" if elsewhere else ""
             problems.append(f"map: '{contaminant}' -> '{parameter}': {std.id} {use} has no parameter "
-                            f"'{parameter}'; its parameters are: {', '.join(table)}")
+                            f"'{parameter}'{scope}; its parameters are: {', '.join(table)}")
         else:
             limit = table[match_parameter(parameter, table)]
             if limit.kind != "max":

@@ -260,6 +260,12 @@ def test_other_units_only_when_mapped_explicitly():
     assert (applied["unit"], applied["reason"]) == ("NTU", "mapped explicitly")
 
 
+def test_a_map_to_a_parameter_of_another_use_says_so():
+    with pytest.raises(StandardLimitError) as raised:
+        sink_limits("GB 8978-1996", "grade_3", contaminants=["ammonium"], mapping={"ammonium": "NH3_N"})
+    assert "limits it for grade_1, grade_2, not for grade_3" in str(raised.value)
+
+
 def test_a_bad_mapping_names_the_problem():
     with pytest.raises(StandardLimitError) as raised:
         sink_limits("GB/T 18920-2020", "urban_greening", contaminants=["X"], mapping={"X": "Fe"})
@@ -439,3 +445,13 @@ def test_cli_unknown_standard_or_use_exits_2(capsys, argv, texts):
     code, out, err = run(capsys, *argv)
     assert code == 2 and out == ""
     assert all(t in err for t in texts)
+
+
+def test_the_documented_example_reads():
+    text = (ROOT / "docs/plant-format.md").read_text(encoding="utf-8").split("## Limits from a standard")[1]
+    example = parse_yaml(text.split("```yaml\n")[1].split("```")[0])
+    plant = read_plant({"format": "cascade-plant/1", "name": "doc", "contaminants": ["BOD5", "COD", "fog"],
+                        "freshwater": [{"id": "FW"}], **example})
+    assert plant.sinks.loc["irrigation", "max:BOD5"] == 10 and plant.sinks["max:COD"].isna().all()
+    sewer = plant.discharges.loc["sewer"]
+    assert (sewer["max:COD"], sewer["max:BOD5"], sewer["max:fog"]) == (400, 300, 100)
