@@ -296,7 +296,7 @@ class Plant:
         self,
         id: str,
         flow: float,
-        max: Mapping[str, float] | None = None,  # noqa: A002 - the plant file's name
+        max: Mapping[str, Any] | None = None,  # noqa: A002 - the plant file's name
         *,
         unit: str | None = None,
         plant: str | None = None,
@@ -325,7 +325,7 @@ class Plant:
         self,
         id: str,
         load: Mapping[str, float],
-        max_inlet: Mapping[str, float] | None = None,
+        max_inlet: Mapping[str, Any] | None = None,
         max_outlet: Mapping[str, float] | None = None,
         *,
         max_flow: float | None = None,
@@ -333,7 +333,8 @@ class Plant:
         water_loss: float = 0.0,
         plant: str | None = None,
     ) -> Plant:
-        """Add a fixed-load (mass-transfer) operation: loads in kg/h, limits in ppm."""
+        """Add a fixed-load (mass-transfer) operation: loads in kg/h, limits in ppm (``max_inlet`` may be a
+        standard reference, as for :meth:`add_sink`)."""
         return self._add(
             "operations",
             id,
@@ -380,12 +381,13 @@ class Plant:
     def add_discharge(
         self,
         id: str,
-        max: Mapping[str, float] | None = None,  # noqa: A002 - the plant file's name
+        max: Mapping[str, Any] | None = None,  # noqa: A002 - the plant file's name
         *,
         price: float = 0.0,
         plant: str | None = None,
     ) -> Plant:
-        """Add a place where wastewater leaves the plant, with limits on the mixed discharge."""
+        """Add a place where wastewater leaves the plant, with limits on the mixed discharge (ppm, or a
+        standard reference as for :meth:`add_sink`)."""
         return self._add("discharges", id, max=max, price=price, plant=plant)
 
     def forbid(self, source: str, target: str) -> Plant:

@@ -699,7 +699,11 @@ def resolve_reference(
     if not isinstance(std_id, str) or not std_id.strip():
         problems.append(f"'standard' must be the id of a standard such as 'GB/T 18920-2020', got {std_id!r}")
     if not isinstance(use, str) or not use.strip():
-        problems.append(f"'use' must name a use of the standard such as 'urban_greening', got {use!r}")
+        try:
+            uses = f"; {get_standard(std_id).id}'s uses are: {', '.join(get_standard(std_id).uses)}"
+        except (UnknownStandardError, AttributeError):
+            uses = ""
+        problems.append(f"'use' must name a use of the standard such as 'urban_greening', got {use!r}{uses}")
     mapping = reference.get("map") or {}
     if not isinstance(mapping, Mapping) or not all(isinstance(v, str) for v in mapping.values()):
         problems.append("'map' must map plant contaminants to the standard's parameters, e.g. {ammonium: NH3_N}")

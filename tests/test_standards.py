@@ -252,7 +252,8 @@ def test_optional_and_alternative_limits():
 
 def test_other_units_only_when_mapped_explicitly():
     limits, provenance = sink_limits("GB/T 18920-2020", "urban_greening", contaminants=["turbidity"])
-    assert limits == {} and "map it" not in provenance[0]["reason"] and "NTU" in provenance[0]["reason"]
+    assert limits == {} and provenance[0]["status"] == "skipped"
+    assert "in NTU, not mg/L" in provenance[0]["reason"] and "map: {turbidity: turbidity}" in provenance[0]["reason"]
     limits, provenance = sink_limits("GB/T 18920-2020", "urban_greening", contaminants=["turb"],
                                      mapping={"turb": "turbidity"})
     assert limits == {"turb": 10.0}
