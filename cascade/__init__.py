@@ -6,13 +6,15 @@ solved by HiGHS, and a retrofit plan with the fresh water and money saved.
 
 from __future__ import annotations
 
-from . import economics, examples, kpi, park, plot
+from . import economics, examples, kpi, park, plot, standards
 from .check import CheckResult, check_flows
 from .exceptions import (
     CascadeError,
     InfeasiblePlantError,
     PlantDataError,
     SolverError,
+    StandardLimitError,
+    UnknownStandardError,
     UnsupportedFeatureError,
 )
 from .formulation import build_model
@@ -35,6 +37,8 @@ __all__ = [
     "PlantDataError",
     "SolverError",
     "UnsupportedFeatureError",
+    "UnknownStandardError",
+    "StandardLimitError",
     "Plant",
     "read_plant",
     "write_plant",
@@ -54,6 +58,7 @@ __all__ = [
     "economics",
     "park",
     "plot",
+    "standards",
     "sweep",
     "apply_changes",
     "pareto",

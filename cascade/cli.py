@@ -7,6 +7,7 @@ Commands::
     cascade report PLANT --out DIR [--formats html,xlsx,md] [--industry NAME] [--objective ...] [--time-limit S]
     cascade target PLANT [--json]
     cascade validate PLANT
+    cascade standards [STANDARD] [--use USE] [--json]
     cascade demo [--json]
     cascade --version
 
@@ -75,6 +76,11 @@ def _parser() -> argparse.ArgumentParser:
 
     validate = sub.add_parser("validate", help="check a plant file and list every problem")
     validate.add_argument("plant")
+
+    library = sub.add_parser("standards", help="list the water-quality standards shipped with cascade, or show one")
+    library.add_argument("standard", nargs="?", help="a standard's id, e.g. 'GB/T 18920-2020' (quoted: it has a space)")
+    library.add_argument("--use", metavar="USE", help="only this use (a column of the standard's table)")
+    library.add_argument("--json", action="store_true", help="print JSON")
     return parser
 
 
@@ -157,6 +163,27 @@ def _report(plant, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _standards(args: argparse.Namespace) -> int:
+    from . import standards
+
+    if args.standard is None:
+        if args.use is not None:
+            raise PlantDataError("--use needs a standard: cascade standards STANDARD --use USE")
+        if args.json:
+            rows = [{"id": s.id, "year": s.year, "verification": s.verification, "title": s.title,
+                     "status": s.status, "uses": list(s.uses)} for s in standards.standards()]
+            print(json.dumps(rows, indent=2, ensure_ascii=False))
+        else:
+            print(standards.catalogue())
+        return EXIT_OK
+    standard = standards.get_standard(args.standard)
+    if args.json:
+        print(json.dumps(standard.to_dict(args.use), indent=2, ensure_ascii=False))
+    else:
+        print(standard.summary(args.use))
+    return EXIT_OK
+
+
 def _run(args: argparse.Namespace) -> int:
     from .io import read_plant
 
@@ -176,6 +203,8 @@ def _run(args: argparse.Namespace) -> int:
         result = target(read_plant(args.plant))
         print(json.dumps(result.to_dict(), indent=2) if args.json else result.summary())
         return EXIT_OK
+    if args.command == "standards":
+        return _standards(args)
     if args.command == "validate":
         plant = read_plant(args.plant, validate=False)
         report = plant.validate()

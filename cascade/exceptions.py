@@ -37,6 +37,22 @@ class UnsupportedFeatureError(PlantDataError):
     """The plant uses a feature of the file format that this version cannot optimize yet."""
 
 
+class UnknownStandardError(PlantDataError):
+    """A water-quality standard that the library of :mod:`cascade.standards` does not hold.
+
+    The message lists every standard the library has.
+    """
+
+
+class StandardLimitError(PlantDataError):
+    """A standard's limits cannot be used as asked (:mod:`cascade.standards`).
+
+    An unknown use (the message lists the standard's uses), a use for which the library holds no
+    numbers, or a ``map`` that names a parameter the use does not limit or one that is not an
+    upper limit (the message lists the use's parameters).
+    """
+
+
 class InfeasiblePlantError(CascadeError):
     """No water network satisfies every limit of the plant.
 

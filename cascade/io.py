@@ -27,6 +27,7 @@ from .economics import CLASS_KEYS, EXCHANGE_KEYS, LAYOUT_KEYS, METRICS, PIPE_COS
 from .eligibility import INDUSTRIES
 from .exceptions import PlantDataError, summarise
 from .plant import FORMAT, KIND_NAMES, SCHEMA, Plant, is_missing
+from .standards import STANDARD_FIELDS, STANDARD_WHERE, is_reference, reference_of, resolve_reference
 from .units import accepted, factor
 
 #: The format string of a park file (read by :mod:`cascade.park`).
@@ -522,6 +523,7 @@ def _read_table(plant: Plant, table: str, raw: Any, scale: dict[str, float], pro
         unit_id = str(item["id"])
         where = f"{kind} '{unit_id}'"
         values: dict[str, Any] = {}
+        sources: dict[str, dict[str, Any]] = {}
         for key, value in item.items():
             if key == "id":
                 continue
@@ -532,11 +534,36 @@ def _read_table(plant: Plant, table: str, raw: Any, scale: dict[str, float], pro
                 values.update(_read_cost(value, where, problems))
                 continue
             field = fields[key]
+            if field.kind == "conc" and is_reference(value):  # max: {standard: ..., use: ...}
+                values[key] = _read_reference(plant, table, key, value, where, scale, problems, sources)
+                continue
             values[key] = _read_value(field, value, where, scale, problems)
         for field in SCHEMA[table]:
             if field.required and item.get(field.name) is None:  # a bad value was reported above
                 problems.add(f"{where} needs '{field.name}' ({field.doc}, in {plant.units['flow']})")
         plant._add(table, unit_id, **{k: v for k, v in values.items() if v is not None})
+        for key, source in sources.items():
+            plant.limit_sources[(table, unit_id, key)] = source
+
+
+def _read_reference(
+    plant: Plant, table: str, key: str, value: Mapping[str, Any], where: str, scale: dict[str, float],
+    problems: _Problems, sources: dict[str, dict[str, Any]],
+) -> dict[str, float] | None:
+    """A limit written as a standard reference (:mod:`cascade.standards`): its numbers in ppm, or None
+    after recording every problem; its source goes to ``sources[key]``."""
+    if (table, key) not in STANDARD_FIELDS:
+        problems.add(f"{where}: '{key}' cannot name a standard; {STANDARD_WHERE} can")
+        return None
+    try:
+        limits, sources[key] = resolve_reference(
+            value, plant.contaminants, concentration_factor=scale.get("concentration", 1.0)
+        )
+    except PlantDataError as exc:
+        for problem in exc.problems:
+            problems.add(f"{where}: {key}: {problem}")
+        return None
+    return limits
 
 
 def _file_fields(table: str) -> list[str]:
@@ -745,8 +772,10 @@ def plant_to_dict(plant: Plant) -> dict[str, Any]:
     """Return the plant as a ``cascade-plant/1`` mapping in the plant's declared units.
 
     Only given values are written (defaults and absent limits are left out), so reading the
-    result gives back an equal plant. Each number is written as the shortest decimal that reads
-    back to exactly the stored value (``0.027`` kg/s, not ``0.026999999999999996``).
+    result gives back an equal plant. A limit taken from a standard is written as its reference
+    (``{standard, use, ...}`` and the plant's own numbers), not as the numbers it gave. Each number
+    is written as the shortest decimal that reads back to exactly the stored value (``0.027`` kg/s,
+    not ``0.026999999999999996``).
 
     Raises
     ------
@@ -787,6 +816,12 @@ def plant_to_dict(plant: Plant) -> dict[str, Any]:
                     )
                 elif field.name.startswith("cost_"):
                     row.setdefault("cost", {})[field.name[5:]] = _plain(value, where=f"{where}: {field.name}")
+                elif (table, record.id, field.name) in plant.limit_sources:  # the standard, not its numbers
+                    source = plant.limit_sources[(table, record.id, field.name)]
+                    row[field.name] = {**reference_of(source), **{
+                        c: _plain(o["value"], scale["concentration"], f"{where}: {field.name}.{c}")
+                        for c, o in source["overrides"].items()
+                    }}
                 elif field.kind == "conc":
                     divisor = scale["load"] if field.name == "load" else (
                         scale["concentration"] if field.name in _CONC_FIELDS else 1.0

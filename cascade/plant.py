@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from .exceptions import PlantDataError
+from .standards import STANDARD_FIELDS, STANDARD_WHERE, is_reference, resolve_reference
 from .units import DEFAULT_UNITS
 
 FORMAT = "cascade-plant/1"
@@ -198,11 +199,29 @@ class Plant:
         ``{"id": name, "hours": h/yr, "changes": {dotted path: value}}``, the changes written
         in the plant file's units as in :func:`cascade.sweep.apply_changes`.
 
+    Attributes
+    ----------
+    limit_sources : dict
+        Where limits written as a standard reference (``max: {standard: GB/T 18920-2020, use:
+        urban_greening}``, :mod:`cascade.standards`) come from, keyed by ``(table, unit id, field)``
+        (e.g. ``("sinks", "irrigation", "max")``). Each value is the ``source`` of
+        :func:`cascade.standards.resolve_reference`: ``standard``, ``use``, ``map``,
+        ``unverified``, ``optional``, ``alternative`` (the reference as given); ``limits``
+        (contaminant -> ``{"value": ppm, "parameter", "verification", "unit"}`` of each number taken
+        from the standard); ``overrides`` (contaminant -> ``{"value": ppm, "replaces": the
+        standard's number or None}``, the plant's own numbers); ``skipped`` and ``not_modelled``
+        (entries of :func:`cascade.standards.sink_limits` with the reason); ``no_limit``
+        (contaminants the standard does not limit) and ``unmatched`` (upper limits of the use that
+        no contaminant takes). The resolved numbers are ordinary limits in the tables; writing the
+        plant writes the reference back, not the numbers.
+
     Notes
     -----
     The ``add_*`` builders take values in canonical units (t/h, ppm, kg/h, money per t,
     money per year) and return the plant itself so calls can be chained. Checks of meaning
     (unknown ids, impossible limits, ...) are done by :meth:`validate`, not by the builders.
+    A sink's or discharge's ``max`` and an operation's ``max_inlet`` may be a standard
+    reference, as in a plant file (its own numbers in ppm).
     """
 
     def __init__(
@@ -243,6 +262,7 @@ class Plant:
         self.required: list[tuple[str, str]] = []
         self.existing: list[tuple[str, str, float]] = []
         self.validation = None  # the ValidationReport kept by read_plant
+        self.limit_sources: dict[tuple[str, str, str], dict[str, Any]] = {}
         self._records: dict[str, list[Record]] = {table: [] for table in SCHEMA}
         self._cache: dict[str, pd.DataFrame] = {}
 
@@ -250,11 +270,22 @@ class Plant:
     def _add(self, table: str, id: str, **values: Any) -> Plant:
         fields = {f.name: f for f in SCHEMA[table]}
         clean: dict[str, Any] = {}
+        sources: dict[str, dict[str, Any]] = {}
         where = f"{KIND_NAMES[table]} '{id}'"
         for key, value in values.items():
             field = fields[key]
+            if field.kind == "conc" and is_reference(value):
+                if (table, key) not in STANDARD_FIELDS:
+                    raise PlantDataError(f"{where}: '{key}' cannot name a standard; {STANDARD_WHERE} can")
+                try:
+                    value, sources[key] = resolve_reference(value, self.contaminants)
+                except PlantDataError as exc:  # same class (UnknownStandardError, ...), the unit named
+                    raise type(exc)(f"{where}: {key}: {exc}", problems=[
+                        f"{where}: {key}: {problem}" for problem in exc.problems]) from None
             clean[key] = _coerce(field, value, where)
         self._records[table].append(Record(table, str(id), clean))
+        for key, source in sources.items():
+            self.limit_sources[(table, str(id), key)] = source
         self._cache.clear()
         return self
 
@@ -278,12 +309,17 @@ class Plant:
         self,
         id: str,
         flow: float,
-        max: Mapping[str, float] | None = None,  # noqa: A002 - the plant file's name
+        max: Mapping[str, Any] | None = None,  # noqa: A002 - the plant file's name
         *,
         unit: str | None = None,
         plant: str | None = None,
     ) -> Plant:
-        """Add a fixed-flow demand with maximum inlet concentrations (ppm)."""
+        """Add a fixed-flow demand with maximum inlet concentrations (ppm).
+
+        ``max`` may also be a standard reference such as ``{"standard": "GB/T 18920-2020", "use":
+        "urban_greening"}`` (:func:`cascade.standards.resolve_reference`; its source goes to
+        :attr:`limit_sources`); the same holds for a discharge's ``max`` and an operation's ``max_inlet``.
+        """
         return self._add("sinks", id, flow=flow, max=max, unit=unit, plant=plant)
 
     def add_source(
@@ -302,7 +338,7 @@ class Plant:
         self,
         id: str,
         load: Mapping[str, float],
-        max_inlet: Mapping[str, float] | None = None,
+        max_inlet: Mapping[str, Any] | None = None,
         max_outlet: Mapping[str, float] | None = None,
         *,
         max_flow: float | None = None,
@@ -310,7 +346,8 @@ class Plant:
         water_loss: float = 0.0,
         plant: str | None = None,
     ) -> Plant:
-        """Add a fixed-load (mass-transfer) operation: loads in kg/h, limits in ppm."""
+        """Add a fixed-load (mass-transfer) operation: loads in kg/h, limits in ppm (``max_inlet`` may be a
+        standard reference, as for :meth:`add_sink`)."""
         return self._add(
             "operations",
             id,
@@ -357,12 +394,13 @@ class Plant:
     def add_discharge(
         self,
         id: str,
-        max: Mapping[str, float] | None = None,  # noqa: A002 - the plant file's name
+        max: Mapping[str, Any] | None = None,  # noqa: A002 - the plant file's name
         *,
         price: float = 0.0,
         plant: str | None = None,
     ) -> Plant:
-        """Add a place where wastewater leaves the plant, with limits on the mixed discharge."""
+        """Add a place where wastewater leaves the plant, with limits on the mixed discharge (ppm, or a
+        standard reference as for :meth:`add_sink`)."""
         return self._add("discharges", id, max=max, price=price, plant=plant)
 
     def forbid(self, source: str, target: str) -> Plant:
@@ -552,6 +590,7 @@ def _settings(plant: Plant) -> tuple:
         tuple(plant.forbidden),
         tuple(plant.required),
         tuple(plant.existing),
+        repr(sorted(plant.limit_sources.items())),
     )
 
 

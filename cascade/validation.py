@@ -35,6 +35,9 @@ no_length            pipes are priced per metre but a unit has neither coordinat
 bad_plant            a unit's ``plant`` is blank, the reserved report label ``(park)``, or also the
                      id of a unit (a plant and a unit would share a site name)
 zero_flow            (warning) a sink or source with zero flow
+unverified_limit     (warning) a limit taken from a standard (:mod:`cascade.standards`) uses a number
+                     the library marks P or U (asked for with ``unverified: true``), or skips one
+                     and so leaves a contaminant without that standard's limit
 ===================  ===================================================================
 
 Numbers in messages are in the plant's own units (``-1 kg/s`` for a file in kg/s), so they can
@@ -51,6 +54,7 @@ import pandas as pd
 
 from .exceptions import PlantDataError, summarise
 from .plant import KIND_NAMES, OBJECTIVES, PARK_LEVEL, SCHEMA, SUPPLY_KINDS, Plant, is_missing
+from .standards import MASS_UNIT, VERIFIED
 from .units import DEFAULT_UNITS, accepted, factor
 
 #: Most operating hours a year can have (a leap year).
@@ -148,6 +152,7 @@ def validate(plant: Plant) -> ValidationReport:
     _check_connections(plant, out)
     _check_piping(plant, out)
     _check_plants(plant, out)
+    _check_standard_limits(plant, out)
     if not [f for f in out.findings if f.severity == "error"]:
         _check_reachable_limits(plant, out)
     return ValidationReport(out.findings)
@@ -432,6 +437,39 @@ def _check_plants(plant: Plant, out: _Collector) -> None:
                           "a plant nor a park-level unit (a unit without 'plant')")
         if metres < 0:
             out.error("bad_piping", a, f"layout.plant_distances [{a}, {b}] is {metres:g} m; a length is 0 or more")
+
+
+def _check_standard_limits(plant: Plant, out: _Collector) -> None:
+    """Limits from a standard that rest on, or leave out, numbers the library marks P or U."""
+    for (table, unit_id, name), source in plant.limit_sources.items():
+        where = f"{KIND_NAMES[table]} '{unit_id}': {name}"
+        cited = f"{source['standard']} {source['use']}"
+        used = [f"{c} <= {_limit_text(plant, d)}" for c, d in source["limits"].items()
+                if d["verification"] not in VERIFIED]
+        if used:
+            out.warning(
+                "unverified_limit", unit_id,
+                f"{where} takes {', '.join(used)} from {cited}, numbers the library marks unverified (P: column "
+                "inferred or sources disagree; U: not found in any source); check them against the standard",
+            )
+        left = [  # skipped for their verification alone (in mg/L, or mapped explicitly)
+            f"{e['contaminant']} ({e['parameter']} {e['requirement']}, {e['verification']})" for e in source["skipped"]
+            if e["verification"] not in VERIFIED and (e["unit"] == MASS_UNIT or e["contaminant"] in source["map"])
+        ]
+        if left:
+            out.warning(
+                "unverified_limit", unit_id,
+                f"{where}: {cited} limits {', '.join(left)} with numbers the library marks unverified, so "
+                f"{'they have' if len(left) > 1 else 'it has'} no limit from it; add 'unverified: true' to use "
+                "them, or give your own numbers",
+            )
+
+
+def _limit_text(plant: Plant, taken: dict) -> str:
+    """A number taken from a standard: in the plant's concentration unit when it is mg/L, else in its own."""
+    if taken["unit"] == MASS_UNIT:
+        return _show(plant, taken["value"], "ppm")
+    return f"{taken['value']:.10g} {taken['unit']}"
 
 
 def _check_connections(plant: Plant, out: _Collector) -> None:
