@@ -87,7 +87,7 @@ def number(value: float) -> str:
     if a >= 1000:
         return f"{value:,.0f}"
     if a >= 100:
-        return f"{value:.0f}"
+        return f"{value:.1f}".removesuffix(".0")
     if a >= 10:
         return f"{value:.1f}"
     if a >= 0.01 or a == 0:
