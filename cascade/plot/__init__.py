@@ -16,7 +16,8 @@ for a plan and for its baseline alike.
 from ._common import _pyplot as _pyplot  # re-exported: the lazy import the docs point to
 from .balance import water_balance
 from .composite import composite_curves
+from .indicators import indicators
 from .network import network
 from .pareto import pareto_front
 
-__all__ = ["network", "water_balance", "composite_curves", "pareto_front"]
+__all__ = ["network", "water_balance", "composite_curves", "indicators", "pareto_front"]

@@ -63,7 +63,8 @@ def text_size(text: str, size: float, weight: str = "normal") -> tuple[float, fl
     widths = [TextToPath().get_text_width_height_descent(line or " ", prop, ismath=False)[0] for line in lines]
     line_height = 1.2 * size  # matplotlib's default linespacing
     height = size + (len(lines) - 1) * line_height + 0.3 * size
-    return max(widths) / POINTS, height / POINTS
+    # hinting at a low resolution draws text a few per cent wider than its outline: leave room for it
+    return 1.08 * max(widths) / POINTS + 0.02, height / POINTS
 
 
 def wrap(text: str, width: float, size: float) -> str:
