@@ -297,11 +297,40 @@ def _nice(value: float) -> float:
     return max(m * power for m in (1, 2, 5) if m * power <= value * (1 + 1e-9))
 
 
-def _edge_path(lay: Layout, route: list[Any], end_gap: float, bend: float) -> tuple[Any, tuple[float, float], int]:
+def _ports(lay: Layout, widths: dict[tuple[str, str], float]) -> dict[tuple[tuple[str, str], int], float]:
+    """Height offsets (inches) of the edges' ends at their nodes, so the edges on one side of a node lie side
+    by side (ordered by where they come from or go to) instead of on top of each other.
+
+    Keys are ``(edge, 0)`` for the tail end and ``(edge, -1)`` for the head end.
+    """
+    sides: dict[tuple[str, int], list[tuple[float, tuple[str, str], int]]] = {}
+    for e, route in lay.routes.items():
+        if route[0] == route[-1]:
+            continue
+        for end, other in ((0, 1), (-1, -2)):
+            node, nxt = route[end], route[other]
+            side = 1 if lay.x[nxt] > lay.x[node] or lay.x[nxt] == lay.x[node] else -1  # same layer: bends right
+            sides.setdefault((node, side), []).append((lay.y[nxt], e, end))
+    offsets = {}
+    for (_, _), ends in sides.items():
+        ends.sort(key=lambda item: -item[0])  # top first
+        total = sum(widths[e] for _, e, _ in ends)
+        squeeze = min(1.0, 0.5 / total) if total > 0 else 1.0  # never wider than half an inch
+        top = total * squeeze / 2
+        for _, e, end in ends:
+            offsets[e, end] = top - widths[e] * squeeze / 2
+            top -= widths[e] * squeeze
+    return offsets
+
+
+def _edge_path(lay: Layout, route: list[Any], end_gap: float, bend: float,
+               offsets: tuple[float, float] = (0.0, 0.0)) -> tuple[Any, tuple[float, float], int]:
     """The Bezier path of an edge through its dummy points; also its end point and approach direction."""
     from matplotlib.path import Path
 
     pts = [(lay.x[n], lay.y[n]) for n in route]
+    pts[0] = (pts[0][0], pts[0][1] + offsets[0])
+    pts[-1] = (pts[-1][0], pts[-1][1] + offsets[1])
     if len(route) == 2 and route[0] == route[1]:  # local recycle: a loop above the node
         (x0, y0) = pts[0]
         r = 0.18
@@ -436,16 +465,18 @@ def network(
     vmax = max((v for v in conc.values() if math.isfinite(v)), default=1.0)
     norm = PowerNorm(0.5, vmin=0.0, vmax=vmax if vmax > 0 else 1.0)
     radius = MARKER / POINTS / 2
+    ports = _ports(lay, {e: edge_width(f, largest, s) / POINTS for e, f in shown.items()})
     for e, f in sorted(shown.items(), key=lambda item: -item[1]):
         lw = edge_width(f, largest, s)
         head_len = max(0.06, 1.6 * lw / POINTS)
-        path, end, direction = _edge_path(lay, lay.routes[e], radius + head_len, 0.45)
+        path, end, direction = _edge_path(lay, lay.routes[e], radius + head_len, 0.45,
+                                          (ports.get((e, 0), 0.0), ports.get((e, -1), 0.0)))
         colour = cmap(norm(conc[e])) if math.isfinite(conc[e]) else "0.6"
         style = DASHES if e in new_pipes else "solid"
         ax.add_patch(PathPatch(path, facecolor="none", edgecolor=colour, linewidth=lw, linestyle=style,
                                capstyle="butt", alpha=0.9, zorder=2, gid=f"edge:{e[0]}->{e[1]}"))
         if direction:
-            hw = max(0.035, 0.9 * lw / POINTS)
+            hw = max(0.03, 0.75 * lw / POINTS)
             tip = (end[0] + direction * head_len, end[1])
             ax.add_patch(Polygon([tip, (end[0], end[1] + hw), (end[0], end[1] - hw)], closed=True,
                                  facecolor=colour, edgecolor="none", zorder=2.5))
