@@ -353,3 +353,19 @@ def test_indicators_refuse_a_bad_table():
         indicators(table.assign(comparison="=>"))
     with pytest.raises(ValueError, match="threshold"):
         indicators(table.drop(columns="threshold"))
+
+
+# ---------------------------------------------------------------------------------------------- package
+def test_importing_cascade_does_not_import_matplotlib():
+    import subprocess
+
+    code = "import sys, cascade, cascade.plot; print('matplotlib' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert done.stdout.strip() == "False"
+
+
+def test_the_baseline_table_is_todays_network():
+    plant = cascade.read_plant(MODELS / "food_plant_retrofit/plant.yaml")
+    table = cascade.plot.baseline(plant)
+    assert sorted(map(tuple, table[["from", "to", "flow"]].to_numpy().tolist())) == sorted(plant.existing)
+    assert not table["new_pipe"].any()

@@ -10,14 +10,24 @@ for a plan and for its baseline alike.
 * :func:`composite_curves`: limiting composite curve, or source and sink composite curves, with the
   pinch of :func:`cascade.target` where it applies;
 * :func:`indicators`: indicators before and after against policy thresholds;
-* :func:`pareto_front`: a trade-off study's Pareto front.
+* :func:`pareto_front`: a trade-off study's Pareto front;
+* :func:`baseline`: the baseline network as a flows table, to draw next to the plan.
+
+Example (the ``plot`` extra)::
+
+    plan = cascade.optimize(plant)
+    base = cascade.plot.baseline(plant)
+    cascade.plot.network(plant, plan.flows, quality=plan.outlet_quality)
+    cascade.plot.water_balance(plant, base, plan.flows)
+    cascade.plot.composite_curves(plant, flows=plan.flows)
 """
 
 from ._common import _pyplot as _pyplot  # re-exported: the lazy import the docs point to
+from ._common import baseline
 from .balance import water_balance
 from .composite import composite_curves
 from .indicators import indicators
 from .network import network
 from .pareto import pareto_front
 
-__all__ = ["network", "water_balance", "composite_curves", "indicators", "pareto_front"]
+__all__ = ["network", "water_balance", "composite_curves", "indicators", "pareto_front", "baseline"]

@@ -53,6 +53,29 @@ def canonical_flows(
     return out
 
 
+def baseline(plant: Plant) -> pd.DataFrame:
+    """The network a plan's savings are measured against, as a flows table for the figures.
+
+    Today's pipes when the plant lists them, otherwise the plant with no reuse
+    (:func:`cascade.optimize.baseline_flows`): ``from``, ``to``, ``flow`` (the plant's flow unit),
+    ``new_pipe`` (False: nothing is built).
+
+    Examples
+    --------
+    >>> import cascade
+    >>> baseline(cascade.examples.wang_smith()).query("to == 'OP1'")[["from", "flow"]].to_numpy().tolist()
+    [['FW', 20.0]]
+    """
+    from ..optimize import baseline_flows
+    from ..superstructure import build_superstructure
+
+    graph = build_superstructure(plant)
+    _, flows = baseline_flows(plant, graph)
+    scale = flow_scale(plant)
+    rows = [(a, b, f / scale, False) for (a, b), f in flows.items() if a in graph and b in graph and f > 0]
+    return pd.DataFrame(rows, columns=["from", "to", "flow", "new_pipe"])
+
+
 def text_size(text: str, size: float, weight: str = "normal") -> tuple[float, float]:
     """Width and height (inches) of a one- or several-line text at ``size`` points, as matplotlib draws it."""
     from matplotlib.font_manager import FontProperties
