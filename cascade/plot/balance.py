@@ -354,7 +354,7 @@ def _panel(ax: Any, b: Balance, k: float, xs: tuple[float, float, float, float],
     # water used -> reused (the loop), discharges, consumption
     top = hub[1]
     t = b.reused * k
-    loop_top = max(max(sp[1] for sp in left_span.values()), max(sp[1] for sp in user_span.values()), hub[1])
+    loop_top = max([hub[1]] + [sp[1] for sp in [*left_span.values(), *user_span.values()]])
     if b.reused > 0:
         _loop(ax, (x2 + BAR, top - t / 2), (x0, left_span["reused"][1] - t / 2), x2 + BAR + t / 2 + 0.25,
               x0 - t / 2 - 0.2, loop_top + 0.2 + t / 2, t, COLOURS["reused"])

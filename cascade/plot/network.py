@@ -254,7 +254,8 @@ def layout(graph: nx.DiGraph, flows: Mapping[tuple[str, str], float], font: floa
         ks = range(1, n_layers) if sweep % 2 == 0 else range(n_layers - 2, -1, -1)
         for k in ks:
             col = order[k]
-            targets, w = [], []
+            targets: list[float | None] = []
+            w = []
             for n in col:
                 nbrs = list(up.get(n, ())) + list(down.get(n, ())) if sweep >= 4 else (
                     up.get(n, ()) if sweep % 2 == 0 else down.get(n, ()))
@@ -263,9 +264,11 @@ def layout(graph: nx.DiGraph, flows: Mapping[tuple[str, str], float], font: floa
                     targets.append(sum(math.sqrt(weight.get((n, m), 1.0)) * v[m] for m in nbrs) / total)
                     w.append(1.0)
                 else:
-                    targets.append(v[n])
+                    targets.append(None if not up.get(n) and not down.get(n) else v[n])
                     w.append(0.3)
-            for n, value in zip(col, isotonic(targets, gaps(col), w), strict=True):
+            g = gaps(col)
+            targets = _fill(targets, g, [v[n] for n in col])
+            for n, value in zip(col, isotonic(targets, g, w), strict=True):
                 v[n] = value
     top = min(v[n] - extents[n][0] for col in order for n in col)
     bottom = max(v[n] + extents[n][1] for col in order for n in col)
@@ -274,6 +277,21 @@ def layout(graph: nx.DiGraph, flows: Mapping[tuple[str, str], float], font: floa
     width = xs[-1] + max(widths[-1] / 2, radius) + 0.1
     return Layout(layer=layer, order=order, x=x, y=y, routes=routes, label_size=label_size, width=width,
                   height=height, crossings=crossings, extents=extents)
+
+
+def _fill(targets: list[float | None], gaps: list[float], current: list[float]) -> list[float]:
+    """Targets for unconnected nodes (None): just below the node before them, or above the one after.
+
+    An unused unit then sits next to its neighbours in the column instead of where it happened to start.
+    """
+    out = list(targets)
+    for i in range(1, len(out)):
+        if out[i] is None and out[i - 1] is not None:
+            out[i] = out[i - 1] + gaps[i - 1]
+    for i in range(len(out) - 2, -1, -1):
+        if out[i] is None and out[i + 1] is not None:
+            out[i] = out[i + 1] - gaps[i]
+    return [current[i] if t is None else t for i, t in enumerate(out)]
 
 
 def layer_of(n: Any, layer: dict[str, int]) -> int:
