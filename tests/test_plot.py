@@ -21,7 +21,7 @@ import cascade  # noqa: E402
 from cascade import kpi  # noqa: E402
 from cascade.optimize import baseline_flows  # noqa: E402
 from cascade.plot import composite_curves, indicators, network, water_balance  # noqa: E402
-from cascade.plot.network import THINNEST, WIDEST, layers  # noqa: E402
+from cascade.plot.layered import THINNEST, WIDEST, layers  # noqa: E402
 from cascade.units import factor  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -26,8 +26,8 @@ from ._common import _pyplot as _pyplot  # re-exported: the lazy import the docs
 from ._common import baseline
 from .balance import water_balance
 from .composite import composite_curves
-from .indicators import indicators
-from .network import network
+from .layered import network
 from .pareto import pareto_front
+from .scorecard import indicators
 
 __all__ = ["network", "water_balance", "composite_curves", "indicators", "pareto_front", "baseline"]

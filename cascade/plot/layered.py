@@ -10,7 +10,13 @@ The layout is a small Sugiyama-style drawing, in inches (so text sizes are known
 2. an edge spanning several layers passes through a dummy point in each layer between;
 3. the nodes of each layer are ordered by barycentre sweeps (the order with the fewest crossings is
    kept), then placed as near as their order allows to the mean height of their neighbours (least
-   squares with the spacing each label needs, solved exactly per layer).
+   squares with the spacing each label needs, solved exactly per layer);
+4. where several edges meet a node on one side they lie side by side, ordered by where they come
+   from or go to.
+
+Labels sit above their nodes; columns are spaced by the widest label of the two, rows by the label
+height, so labels never overlap each other or a node, and the figure grows with the number of
+layers and of nodes per layer.
 """
 
 from __future__ import annotations
@@ -384,9 +390,10 @@ def network(
     """Draw a water network with an automatic layered layout.
 
     Supplies on the left, then the water users in layers by their longest path from the supplies,
-    regenerators, and discharges on the right (see :mod:`cascade.plot.network`). Edge width is
+    regenerators, and discharges on the right (see :mod:`cascade.plot.layered`). Edge width is
     proportional to the flow; edge colour is the concentration of the water carried (the tail's
-    outlet concentration); new pipes are dashed; units that carry no water are drawn faded.
+    outlet concentration); new pipes are dashed (unless every pipe is new: a plant with no existing
+    network); units that carry no water are drawn faded.
 
     Parameters
     ----------
