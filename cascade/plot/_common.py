@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
 import pandas as pd
 
@@ -171,9 +170,3 @@ def spread(targets: Sequence[float], sizes: Sequence[float], lo: float, hi: floa
     if y[0] < low:
         y = [v + (low - y[0]) for v in y]
     return y
-
-
-def outside_note(ax: Any, text: str, size: float = 8.0) -> Any:
-    """A grey note in the lower left corner of the axes (above the axis labels' level)."""
-    return ax.annotate(text, xy=(0.01, 0.01), xycoords="axes fraction", ha="left", va="bottom", fontsize=size,
-                       color="0.35")
