@@ -1,7 +1,4 @@
-"""Plots (the ``plot`` extra: matplotlib, imported only when a plot is drawn).
-
-Every function takes ``ax=`` (a matplotlib Axes; a new figure when None) and returns it.
-"""
+"""The Pareto front of a trade-off study (:func:`cascade.pareto`)."""
 
 from __future__ import annotations
 
@@ -9,15 +6,9 @@ from typing import Any
 
 import pandas as pd
 
+from ._common import _pyplot
+
 _LABELS = {"freshwater": "fresh water", "cost": "annual cost", "new_pipes": "new pipes"}
-
-
-def _pyplot():
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("plots need matplotlib: pip install 'cascade-water[plot]'") from exc
-    return plt
 
 
 def pareto_front(front: pd.DataFrame, x: str, y: str, *, ax: Any = None, units: dict[str, str] | None = None) -> Any:
