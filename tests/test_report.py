@@ -78,7 +78,7 @@ def test_report_for_every_model(path, tmp_path):
     openpyxl = pytest.importorskip("openpyxl")
     pytest.importorskip("matplotlib")
     plant = cascade.read_plant(path)
-    plan = cascade.optimize(plant, time_limit=120)
+    plan = cascade.optimize(plant, time_limit=30)  # the bilinear Galan & Grossmann plants may stop "feasible"
     assert plan.check.passed
     written = write_report(plan, tmp_path)
     assert set(written) == {"html", "xlsx", "md"} and all(p.stat().st_size > 0 for p in written.values())
