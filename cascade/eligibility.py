@@ -48,8 +48,9 @@ MIIT_RECLAIMED_SHARE = 25.0
 #: Yangling 2025: compliant-discharge rate, ">=" (percent).
 YANGLING_COMPLIANT_DISCHARGE = 98.0
 
-MIIT = "MIIT 2024 (工信厅节函〔2024〕280号)"
-YANGLING = "Yangling 2025 (杨管工发〔2025〕13号)"
+#: Labels of the two texts in the ``source`` column (document numbers in the module notes).
+MIIT = "MIIT 2024"
+YANGLING = "Yangling 2025"
 COLUMNS = ("source", "criterion", "indicator", "unit", "comparison", "threshold", "baseline", "plan", "passes",
            "passes_baseline", "margin", "note")
 

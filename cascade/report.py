@@ -289,17 +289,25 @@ def _headline(plan: RetrofitPlan) -> list[str]:
 
 
 def _cell(value: Any) -> str:
+    """A table cell for a reader: 4 significant digits (thousands grouped), yes/no, blank for none."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        return f"{value:,.6g}" if abs(value) >= 1e4 else f"{value:.6g}"
+        if value == 0:
+            return "0"
+        return f"{value:,.0f}" if abs(value) >= 1e4 else f"{value:.4g}"
     return str(value)
 
 
+#: Columns the HTML and Markdown leave out (kept in the workbook): machine keys.
+_HIDDEN = ("key",)
+
+
 def _html_table(frame: pd.DataFrame, name: str) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    frame = frame.drop(columns=[c for c in _HIDDEN if c in frame.columns])
+    head = "".join(f"<th>{html.escape(str(c).replace('_', ' '))}</th>" for c in frame.columns)
     body = []
     for row in frame.itertuples(index=False):
         cells = []
@@ -343,8 +351,9 @@ def render_html(plan: RetrofitPlan, tables: dict[str, pd.DataFrame], figures: di
         *(f"<li>{esc(line)}</li>" for line in _headline(plan)),
         f"<li>{esc(_verdict(plan, tables['Eligibility']))}</li></ul>",
         '<h2 id="eligibility">Policy criteria</h2>',
-        "<p>MIIT 2024 call for typical cases of industrial wastewater recycling (工信厅节函〔2024〕280号): a "
-        "candidate meets at least one of criteria 1–3. Yangling 2025: compliant discharge of at least 98 %. "
+        "<p>MIIT 2024: the call for typical cases of industrial wastewater recycling (工信厅节函〔2024〕280号); a "
+        "candidate meets at least one of criteria 1–3. Yangling 2025: the Yangling plan for industrial water "
+        "(杨管工发〔2025〕13号), compliant discharge of at least 98 %. "
         "Margin: how far the plan is on the passing side (negative: short of it).</p>",
         _html_table(tables["Eligibility"], "eligibility"),
         '<h2 id="indicators">Indicators before and after</h2>',
@@ -397,7 +406,8 @@ def _method(plan: RetrofitPlan) -> str:
 def _md_table(frame: pd.DataFrame) -> str:
     if frame.empty:
         return "(none)\n"
-    head = "| " + " | ".join(str(c) for c in frame.columns) + " |"
+    frame = frame.drop(columns=[c for c in _HIDDEN if c in frame.columns])
+    head = "| " + " | ".join(str(c).replace("_", " ") for c in frame.columns) + " |"
     rule = "|" + "|".join("---" for _ in frame.columns) + "|"
     rows = ["| " + " | ".join(_cell(v).replace("|", "\\|") for v in row) + " |"
             for row in frame.itertuples(index=False)]

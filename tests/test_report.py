@@ -114,7 +114,7 @@ def test_report_figures_and_tables_of_one_plan(tmp_path):
     page.feed(written["html"].read_text(encoding="utf-8"))
     assert set(page.figures) == set(FIGURES)
     md = written["md"].read_text(encoding="utf-8")
-    assert "| industrial water reuse rate (工业用水重复利用率) | % | 0 | 22.2222 | 22.2222 |" in md  # 2/9 by hand
+    assert "| industrial water reuse rate (工业用水重复利用率) | % | 0 | 22.22 | 22.22 |" in md  # 2/9 by hand
 
 
 def test_report_without_figures_and_bad_format(tmp_path):
