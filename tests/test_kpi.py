@@ -124,6 +124,21 @@ def test_food_plant_retrofit_indicators_by_hand():
                  + flows.loc[(flows["from"] == "mbr") & (flows["to"] != "sewer"), "flow"].sum())
     assert t.loc["reclaimed_use", "plan"] == pytest.approx(reclaimed)
     assert t.loc["reclaimed_share", "plan"] == pytest.approx(100 * reclaimed / 436, rel=1e-4)
+    into_mbr = flows.loc[flows["to"] == "mbr", "flow"].sum()
+    mbr_to_users = flows.loc[(flows["from"] == "mbr") & (flows["to"] != "sewer"), "flow"].sum()
+    from_reclaimed = flows.loc[flows["from"] == "park_reclaimed", "flow"].sum()
+    expected = {  # the rest of the table, each by hand from the file and the plan's own flows
+        "freshwater_per_year": (36 * 6000, 23 * 6000), "wastewater_per_year": (17.6 * 6000, 4.6 * 6000),
+        "intake_fresh": (36, 23 - from_reclaimed), "intake_reclaimed": (0, from_reclaimed), "intake_rain": (0, 0),
+        "intake_other": (0, 0), "reused_series": (0, 13 - mbr_to_users), "reused_recycled": (0, 0),
+        "reused_regenerated": (0, mbr_to_users), "recirculation": (400, 400), "total_use": (436, 436),
+        "regenerated": (0, into_mbr), "reclaimed_share_of_supply": (0, 100 * reclaimed / (23 + mbr_to_users)),
+        "nonconventional_share": (0, 100 * from_reclaimed / 23), "compliant_discharge_share": (100, 100),
+    }
+    for key, (before, after) in expected.items():
+        assert t.loc[key, "baseline"] == pytest.approx(before, abs=1e-6), key
+        assert t.loc[key, "plan"] == pytest.approx(after, rel=1e-4, abs=1e-6), key
+    assert t.loc[["water_per_value_added", "wue"], ["baseline", "plan"]].isna().all().all()  # no data given
     rows = plan.eligibility().set_index("criterion")
     assert plan.industry == "food"
     assert bool(rows.loc["1 reuse rate", "passes"]) and bool(rows.loc["1 reuse rate", "passes_baseline"])
@@ -146,6 +161,32 @@ def test_park_indicators_and_criteria_by_hand():
     # the plan: no sink lost, so reuse = 110 - 19.5 = 90.5 t/h; R = 90.5 / 110
     assert t.loc["reuse_rate", "plan"] == pytest.approx(100 * 90.5 / 110, rel=1e-4)
     assert t.loc["wastewater", "plan"] == pytest.approx(0.0, abs=1e-6)
+    flows = plan.flows
+    mains = flows.loc[flows["from"].str.endswith("/mains"), "flow"].sum()
+    reclaimed_main = flows.loc[flows["from"] == "reclaimed_main", "flow"].sum()
+    into_ro = flows.loc[flows["to"] == "shared_mbr_ro", "flow"].sum()
+    ro_to_users = flows.loc[(flows["from"] == "shared_mbr_ro") & (flows["to"] != "park_wwtp"), "flow"].sum()
+    reused = 110 - 19.5
+    # the park WWTP today: COD (7*40 + 5*800 + 2*80 + 18*1500 + 28*400 + 14*2000 + 6*5 + 5*2500 + 5.5*300) / 90.5
+    # = 84 820 / 90.5 = 937 <= 1000, SS 12 701 / 90.5 = 140 <= 400: all compliant
+    expected = {
+        "freshwater_per_year": (880_000, 156_000), "wastewater_per_year": (724_000, 0), "intake_fresh": (50, mains),
+        "intake_reclaimed": (60, reclaimed_main), "reused": (0, reused), "reused_regenerated": (0, ro_to_users),
+        "reused_series": (0, reused - ro_to_users), "reused_recycled": (0, 0), "recirculation": (0, 0),
+        "total_use": (110, 110), "consumption": (19.5, 19.5), "regenerated": (0, into_ro),
+        "reclaimed_use": (60, reclaimed_main + ro_to_users),
+        "reclaimed_share": (100 * 60 / 110, 100 * (reclaimed_main + ro_to_users) / 110),
+        "reclaimed_share_of_supply": (100 * 60 / 110, 100 * (reclaimed_main + ro_to_users) / (19.5 + ro_to_users)),
+        "nonconventional_share": (100 * 60 / 110, 100 * reclaimed_main / 19.5),
+        "compliant_discharge_share": (100, None),  # nothing is discharged in the plan
+    }
+    assert mains + reclaimed_main == pytest.approx(19.5, rel=1e-4)
+    for key, (before, after) in expected.items():
+        assert t.loc[key, "baseline"] == pytest.approx(before), key
+        if after is None:
+            assert t.loc[key, "plan"] != t.loc[key, "plan"], key  # NaN: cannot be judged
+        else:
+            assert t.loc[key, "plan"] == pytest.approx(after, rel=1e-4, abs=1e-6), key
     rows = plan.eligibility().set_index("criterion")
     assert not rows.loc["1 reuse rate", "passes"] and rows.loc["1 reuse rate", "threshold"] == 94
     assert rows.loc["2 water efficiency", "passes"] and rows.loc["2 water efficiency", "margin"] == pytest.approx(
