@@ -17,7 +17,7 @@ import numbers
 import os
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -403,20 +403,27 @@ def _read_indicators(raw: Any, flow_scale: float, problems: _Problems) -> dict[s
     return out
 
 
+def _entries(raw: list, name: str, keys: tuple[str, ...], problems: _Problems) -> Iterator[tuple[str, Mapping]]:
+    """The mapping entries of a list field with where each is (``name[k]``), after reporting entries that are
+    not mappings (skipped) and unknown keys."""
+    for k, entry in enumerate(raw):
+        where = f"{name}[{k}]"
+        if not isinstance(entry, Mapping):
+            problems.add(f"{where} must be a mapping with {', '.join(keys[:3])}")
+            continue
+        for key in entry:
+            if key not in keys:
+                problems.add(_unknown(str(key), keys, where))
+        yield where, entry
+
+
 def _read_production(raw: Any, problems: _Problems) -> list[dict[str, Any]]:
     """``indicators.production``: products with their yearly output and optional quota."""
     if not isinstance(raw, list) or not raw:
         problems.add("indicators.production must be a list such as [{product: juice, amount: 40000, unit: t}]")
         return []
     out = []
-    for k, entry in enumerate(raw):
-        where = f"indicators.production[{k}]"
-        if not isinstance(entry, Mapping):
-            problems.add(f"{where} must be a mapping with product, amount and unit")
-            continue
-        for key in entry:
-            if key not in PRODUCT_KEYS:
-                problems.add(_unknown(str(key), PRODUCT_KEYS, where))
+    for where, entry in _entries(raw, "indicators.production", PRODUCT_KEYS, problems):
         if not _is_name(entry.get("product")):
             problems.add(f"{where} needs 'product' (a name)")
             continue
@@ -454,14 +461,7 @@ def _read_periods(raw: Any, problems: _Problems) -> list[dict[str, Any]]:
         problems.add("'periods' must be a list of periods such as [{id: summer, hours: 4000, changes: {...}}]")
         return []
     out, seen = [], set()
-    for k, entry in enumerate(raw):
-        where = f"periods[{k}]"
-        if not isinstance(entry, Mapping):
-            problems.add(f"{where} must be a mapping with id, hours and changes")
-            continue
-        for key in entry:
-            if key not in PERIOD_KEYS:
-                problems.add(_unknown(str(key), PERIOD_KEYS, where))
+    for where, entry in _entries(raw, "periods", PERIOD_KEYS, problems):
         name = entry.get("id")
         if not _is_name(name):
             problems.add(f"{where} needs an 'id' (a name such as summer)")

@@ -367,11 +367,17 @@ def render_html(plan: RetrofitPlan, tables: dict[str, pd.DataFrame], figures: di
         parts += ['<h2 id="park">Plants of the park</h2>', _html_table(tables["Plants"], "plants"),
                   "<h3>Exchanges between plants</h3>", _html_table(tables["Exchanges"], "exchanges")]
     parts.append('<h2 id="figures">Figures</h2>')
+    captions = dict(FIGURES)
+    loops = (plan.accounts.get("plan") or {}).get("recirculation", 0.0)
+    if loops > 0:
+        flow = plan.indicators.set_index("key").loc["recirculation", "plan"]
+        captions["water_balance"] += (f"; the declared recirculation ({flow:.4g} {plan.units.get('flow', 't/h')}, "
+                                      "inside units the network does not draw) is not drawn but counts as reused water")
     for name, title in FIGURES.items():
         if name in figures:
             data = base64.b64encode(figures[name]).decode("ascii")
             parts.append(f'<figure data-figure="{name}"><img alt="{esc(title)}" src="data:image/png;base64,{data}">'
-                         f"<figcaption>{esc(title)}</figcaption></figure>")
+                         f"<figcaption>{esc(captions[name])}</figcaption></figure>")
     for note in notes:
         parts.append(f'<p class="note">{esc(note)}</p>')
     parts += [
