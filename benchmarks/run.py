@@ -60,7 +60,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_SIZES = (10, 30, 100, 300)
 QUICK_SIZES = (10, 30)
 QUICK_TIME_LIMIT = 5.0
-FAMILIES = ("linear", "bilinear", "speed")
+FAMILIES = ("all", "models", "linear", "bilinear", "speed")
 BILINEAR_SIZES = (3, 5, 8, 12)
 BILINEAR_CONTAMINANTS = (2,)
 QUICK_BILINEAR_SIZES = (3,)
@@ -237,10 +237,17 @@ def run_speed_cascade(spec: dict[str, Any]) -> dict[str, Any]:
     return run_cascade_optimize(spec)
 
 
+def run_library_model(spec: dict[str, Any]) -> dict[str, Any]:
+    """The models family's route (:func:`benchmarks.library.run_model`)."""
+    from benchmarks.library import run_model
+
+    return run_model(spec)
+
+
 ROUTES = {"cascade": run_cascade, "direct": run_direct, "bilinear": run_bilinear, "speed-plain": run_speed_plain,
-          "speed-cascade": run_speed_cascade}
+          "speed-cascade": run_speed_cascade, "model": run_library_model}
 #: Prefix of a route's keys in the row (its status and error columns).
-PREFIX = {"cascade": "", "direct": "direct_", "bilinear": "", "speed-plain": "", "speed-cascade": ""}
+PREFIX = {"cascade": "", "direct": "direct_", "bilinear": "", "speed-plain": "", "speed-cascade": "", "model": ""}
 
 
 def run_isolated(route: str, spec: dict[str, Any], timeout: float) -> dict[str, Any]:
@@ -534,8 +541,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                     "cascade.optimize on linear synthetic plants over several seeds: time to the first plan, gap "
                     "over time, modelling overhead, peak memory.",
     )
-    parser.add_argument("--family", choices=FAMILIES, default="linear",
-                        help="linear (default): fixed-flow users, cascade next to direct highspy; bilinear: "
+    parser.add_argument("--family", choices=FAMILIES, default="all",
+                        help="all (default): models, then linear, then the scaling plot; models: every plant of "
+                             "models/ with cascade.optimize against its expected.json; "
+                             "linear: fixed-flow users, cascade next to direct highspy; bilinear: "
                              "fixed-load operations with several contaminants and removal regenerators; speed: "
                              "plain HiGHS next to cascade.optimize over seeds")
     parser.add_argument("--sizes", type=int, nargs="+",
@@ -567,6 +576,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="linear: stop after the hand-off to HiGHS (times superstructure, build and hand-off only)")
     parser.add_argument("--in-process", action="store_true",
                         help="run everything in this process (faster start, cumulative peak memory)")
+    parser.add_argument("--models", nargs="+", metavar="NAME",
+                        help="models and all: these folders of models/ only (default every one)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.family in ("linear", "speed") and args.contaminants and len(args.contaminants) > 1:
@@ -656,6 +667,60 @@ def main(argv: list[str] | None = None) -> int:
         return _worker(args.worker)
     if args.family == "speed":
         return _main_speed(args, argv)
+    if args.family in ("models", "all"):
+        return _main_library(args, argv)
+    return _main_sweep(args, argv)
+
+
+def _main_library(args: argparse.Namespace, argv: list[str] | None) -> int:
+    """``--family models`` (the library) and ``all`` (the library, the linear sweep and the scaling plot)."""
+    from benchmarks import library
+
+    command = "python -m benchmarks " + " ".join(argv if argv is not None else sys.argv[1:])
+    env = environment()
+    base = args.out or default_out("linear")
+    limit = args.time_limit if args.time_limit is not None else (
+        library.QUICK_MODEL_TIME_LIMIT if args.quick else library.MODEL_TIME_LIMIT)
+    rows, out = [], base.with_name(base.name + "-models")
+    for name, path in library.model_files(args.models):
+        print(f"{name}: running ...", file=sys.stderr, flush=True)
+        rows.append(library.measure_model(name, path, limit, isolated=not args.in_process))
+        r = rows[-1]
+        print(f"{name}: {r['status']} {r['objective_name']} {r['objective_value']!r} (expected {r['expected']!r}: "
+              f"{r['agree']}), {r['total'] or 0:.2f} s", file=sys.stderr, flush=True)
+        library.write_models(rows, env, command, out)
+    md, csv_path = library.write_models(rows, env, command, out)
+    print(f"wrote {md} and {csv_path}", file=sys.stderr)
+    failed = [msg for msg in map(library.model_failure, rows) if msg]
+    if args.family == "all":
+        sweep_args = argparse.Namespace(**{**vars(args), "family": "linear", "out": base})
+        code = _main_sweep(sweep_args, argv)
+        sweep = list(csv.DictReader(base.with_name(base.name + ".csv").open(encoding="utf-8")))
+        numeric = [{k: _number(v) for k, v in r.items()} for r in sweep]
+        plot = library.scaling_plot(numeric, base.with_name(base.name + "-scaling.png"))
+        if plot is not None:
+            print(f"wrote {plot}", file=sys.stderr)
+        failed += ["the synthetic sweep"] if code else []
+    for msg in failed:
+        print(f"FAILED {msg}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _number(text: str) -> Any:
+    """A CSV cell back as a number where it is one (None when empty)."""
+    if text == "":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return float(text)
+        except ValueError:
+            return text
+
+
+def _main_sweep(args: argparse.Namespace, argv: list[str] | None) -> int:
+    """``--family linear`` and ``bilinear``: the synthetic sweeps."""
     linear = args.family == "linear"
     if linear:
         quick, default, specs_of = QUICK_SIZES, DEFAULT_SIZES, _linear_specs

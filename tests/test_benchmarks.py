@@ -116,7 +116,7 @@ def test_compare_flags_different_optima_and_crossed_bounds():
 
 def test_quick_run_writes_every_phase(tmp_path):
     out = tmp_path / "quick"
-    code = run.main(["--quick", "--time-limit", "0.5", "--in-process", "--out", str(out)])
+    code = run.main(["--family", "linear", "--quick", "--time-limit", "0.5", "--in-process", "--out", str(out)])
     assert code == 0
     text = (tmp_path / "quick.md").read_text()
     for heading in ("superstructure", "build", "hand-off", "solve", "extract", "status", "gap", "agree"):
@@ -137,7 +137,7 @@ def test_quick_run_writes_every_phase(tmp_path):
 def test_isolated_worker_reports_one_route(tmp_path):
     """The default mode runs each route in a fresh `python -m benchmarks --worker` process."""
     out = tmp_path / "one"
-    code = run.main(["--sizes", "3", "--time-limit", "5", "--gap", "0", "--out", str(out)])
+    code = run.main(["--family", "linear", "--sizes", "3", "--time-limit", "5", "--gap", "0", "--out", str(out)])
     assert code == 0
     with (tmp_path / "one.csv").open() as handle:
         (row,) = list(csv.DictReader(handle))
@@ -248,3 +248,42 @@ def test_speed_consistency_flags_a_bound_above_the_other_plan():
     speed.consistency(rows)
     assert rows[0]["consistent"].startswith("NO") and rows[1]["consistent"] == "yes"
     assert speed.failures([{**r, "n_users": 4, "seed": 0, "check_passed": True} for r in rows])
+
+
+# ---------------------------------------------------------------------- the model library and the one command
+def test_one_command_runs_the_library_the_sweep_and_the_scaling_plot(tmp_path):
+    """The default family: library plants (fresh processes) against expected.json, the sweep, the plot."""
+    out = tmp_path / "all"
+    code = run.main(["--quick", "--models", "wang_smith_1994_ex1", "polley_polley_2000", "food_plant_retrofit",
+                     "--sizes", "3", "10", "--out", str(out)])
+    assert code == 0
+    with (tmp_path / "all-models.csv").open() as handle:
+        rows = {r["model"]: r for r in csv.DictReader(handle)}
+    assert set(rows) == {"wang_smith_1994_ex1", "polley_polley_2000", "food_plant_retrofit"}
+    ws = rows["wang_smith_1994_ex1"]
+    assert ws["source"] == "published" and float(ws["expected"]) == 90.0  # Wang & Smith (1994)
+    assert float(ws["objective_value"]) == pytest.approx(90.0) and ws["agree"] == "yes"
+    assert rows["food_plant_retrofit"]["objective_name"] == "cost" and rows["food_plant_retrofit"]["agree"] == "yes"
+    for r in rows.values():
+        assert r["status"] == "optimal" and r["check_passed"] == "True" and r["isolated"] == "True"
+        assert float(r["peak_rss_mb"]) > 0 and int(r["columns"]) > 0
+        for phase in ("read", "superstructure", "build", "handoff", "highs", "total"):
+            assert float(r[phase]) >= 0, phase
+    table = (tmp_path / "all-models.md").read_text()
+    assert "| wang_smith_1994_ex1 | freshwater | published | 90.0000 | 90.0000 |" in table
+    with (tmp_path / "all.csv").open() as handle:
+        assert [int(r["n_users"]) for r in csv.DictReader(handle)] == [3, 10]
+    pytest.importorskip("matplotlib")
+    assert (tmp_path / "all-scaling.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_library_agreement_flags_a_wrong_expected_value():
+    from benchmarks.library import agreement
+
+    row = {"objective_name": "freshwater", "objective_value": 90.0, "bound": 90.0, "status": "optimal"}
+    assert agreement(row, {"freshwater": 90.0, "tolerance": 1e-4}) == "yes"
+    assert agreement(row, {"freshwater": 80.0, "tolerance": 1e-4}).startswith("NO")
+    stopped = {**row, "status": "feasible", "objective_value": 95.0, "bound": 85.0}
+    assert agreement(stopped, {"freshwater": 90.0, "tolerance": 1e-4}) == "within gap"
+    assert agreement({**stopped, "objective_value": 85.0}, {"freshwater": 90.0, "tolerance": 1e-4}).startswith("NO")
+    assert agreement(row, {"cost": 5.0, "objective": "cost", "tolerance": 1e-4}) == "n/a"
