@@ -644,7 +644,5 @@ def _frame(fields: tuple[Field, ...], records: list[Record], contaminants: list[
             columns[field.name] = [r.values.get(field.name, field.default) for r in records]
             dtypes[field.name] = {"float": "float64", "bool": "bool", "str": "object"}[field.kind]
     index = pd.Index([r.id for r in records], name="id", dtype="object")
-    frame = pd.DataFrame(columns, index=index)
-    return frame.astype(dtypes) if len(frame) else pd.DataFrame(
-        {k: pd.Series(dtype=v) for k, v in dtypes.items()}, index=index
-    )
+    # each column built with its dtype: inferring first would turn a text column's None into NaN (pandas >= 3)
+    return pd.DataFrame({k: pd.Series(v, index=index, dtype=dtypes[k]) for k, v in columns.items()}, index=index)

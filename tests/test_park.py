@@ -342,3 +342,11 @@ def test_indicators_of_a_hand_graph_sum_by_rule():
         1.0, 3.0, 3.0, 0.75, 20.0]
     assert rows.loc["X", ["freshwater", "sent", "operating_cost"]].tolist() == [0.0, 3.0, 0.0]
     assert list(rows.index) == ["X", "Y", PARK_LEVEL]
+
+
+def test_park_level_units_have_no_plant_not_nan():
+    """A unit of the park itself has plant None in the tables (pandas 3 would infer NaN for a text column)."""
+    plant = cascade.read_plant(SAMPLE)
+    assert plant.freshwater.loc["reclaimed_main", "plant"] is None
+    assert plant.freshwater.loc["F/mains", "plant"] == "F"
+    assert plant.discharges["plant"].tolist() == [None]
