@@ -338,15 +338,22 @@ def _read_finance(raw: Any, problems: _Problems) -> dict[str, float]:
     """``finance: {interest_rate, lifetime}`` or ``{annualisation_factor}`` (turns capital into money/yr)."""
     if raw is None:
         return {}
+    return _numbers(raw, "finance", "'finance'", FINANCE_KEYS, "{interest_rate: 0.08, lifetime: 10}", problems)
+
+
+def _numbers(raw: Any, where: str, name: str, keys: tuple[str, ...], example: str,
+             problems: _Problems) -> dict[str, float]:
+    """A mapping of the allowed ``keys`` to numbers, at ``where`` (called ``name`` in the message that it is not a
+    mapping); unknown keys and values that are not numbers are reported and left out."""
     if not isinstance(raw, Mapping):
-        problems.add("'finance' must be a mapping such as {interest_rate: 0.08, lifetime: 10}")
+        problems.add(f"{name} must be a mapping such as {example}")
         return {}
     out = {}
     for key, value in raw.items():
-        if key not in FINANCE_KEYS:
-            problems.add(_unknown(str(key), FINANCE_KEYS, "finance"))
+        if key not in keys:
+            problems.add(_unknown(str(key), keys, where))
             continue
-        number = _as_number(value, f"finance.{key}", problems)
+        number = _as_number(value, f"{where}.{key}", problems)
         if number is not None:
             out[str(key)] = number
     return out
@@ -685,18 +692,8 @@ def _read_connections(plant: Plant, raw: Any, scale: dict[str, float], problems:
 
 def _read_exchange(raw: Any, problems: _Problems) -> dict[str, float]:
     """``pipe_cost.exchange: {capital, per_metre}``: a pipe between the plants of a park (money, money/m)."""
-    if not isinstance(raw, Mapping):
-        problems.add("connections.pipe_cost.exchange must be a mapping such as {capital: 60000, per_metre: 900}")
-        return {}
-    out = {}
-    for key, value in raw.items():
-        if key not in EXCHANGE_KEYS:
-            problems.add(_unknown(str(key), EXCHANGE_KEYS, "connections.pipe_cost.exchange"))
-            continue
-        number = _as_number(value, f"connections.pipe_cost.exchange.{key}", problems)
-        if number is not None:
-            out[str(key)] = number
-    return out
+    where = "connections.pipe_cost.exchange"
+    return _numbers(raw, where, where, EXCHANGE_KEYS, "{capital: 60000, per_metre: 900}", problems)
 
 
 def _read_classes(raw: Any, scale: dict[str, float], problems: _Problems) -> list[dict[str, float]]:
