@@ -247,16 +247,18 @@ def compliant_discharge_share(
     return compliant / judged if judged > 0 else None
 
 
+#: The indicators of a plan's ``kpis`` (:func:`indicators`), a subset of :func:`plant_indicators`.
+SUMMARY = ("freshwater", "wastewater", "regenerated", "reused", "reuse_rate", "nonconventional_share")
+
+
 def indicators(graph: nx.DiGraph, flows: Flows) -> dict[str, float]:
-    """The flow indicators of a network (t/h and fractions), as a dict."""
-    return {
-        "freshwater": freshwater(graph, flows),
-        "wastewater": wastewater(graph, flows),
-        "regenerated": regenerated(graph, flows),
-        "reused": reused(graph, flows),
-        "reuse_rate": reuse_rate(graph, flows),
-        "nonconventional_share": nonconventional_share(graph, flows),
-    }
+    """The flow indicators of a network (t/h and fractions), as a dict: :data:`SUMMARY` of :func:`plant_indicators`."""
+    return summary_indicators(plant_indicators(graph, flows))
+
+
+def summary_indicators(account: Mapping[str, Any]) -> dict[str, float]:
+    """The :data:`SUMMARY` indicators picked from a :func:`plant_indicators` result."""
+    return {key: account[key] for key in SUMMARY}
 
 
 @dataclass(frozen=True)

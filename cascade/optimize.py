@@ -38,7 +38,7 @@ from .explain import limits_table, regeneration_destinations
 from .formulation import OBJECTIVES, build_model, needs_pipe_decisions, restrictions
 from .formulation.data import is_bilinear
 from .formulation.relaxation import build_relaxation, initial_breakpoints
-from .kpi import ZERO_FLOW, annual_costs, indicators, plant_indicators
+from .kpi import ZERO_FLOW, annual_costs, plant_indicators, summary_indicators
 from .park import plan_tables
 from .plan import RetrofitPlan
 from .plant import KIND_NAMES, Plant
@@ -505,7 +505,8 @@ def plan_from_flows(
     check = check_flows(graph, flows)
     existing = {(i, j) for i, j, d in graph.edges(data=True) if d["existing"]}
     used_new = [e for e in flows if e not in existing]
-    kpis = indicators(graph, flows)
+    accounts = {"plan": plant_indicators(graph, flows, inlet=check.inlet, data=plant.indicator_data)}
+    kpis = summary_indicators(accounts["plan"])
     costs = annual_costs(graph, flows, used_new)
     objective_value = {"freshwater": kpis["freshwater"], "cost": costs["total"], "new_pipes": float(len(used_new))}[
         objective_name
@@ -513,13 +514,10 @@ def plan_from_flows(
 
     kind, base = baseline_flows(plant, graph)
     known = {e: f for e, f in base.items() if e[0] in graph and e[1] in graph}
-    base_kpis = indicators(graph, known)
     base_costs = annual_costs(graph, known)
     base_check = check_flows(baseline_graph(graph), known)
-    accounts = {
-        "baseline": plant_indicators(graph, known, inlet=base_check.inlet, data=plant.indicator_data),
-        "plan": plant_indicators(graph, flows, inlet=check.inlet, data=plant.indicator_data),
-    }
+    accounts["baseline"] = plant_indicators(graph, known, inlet=base_check.inlet, data=plant.indicator_data)
+    base_kpis = summary_indicators(accounts["baseline"])
     scale = factor("flow", plant.units["flow"])  # canonical t/h per plant flow unit
 
     status = result.status
