@@ -664,6 +664,7 @@ def plan_from_flows(
                  "baseline_flows": pd.DataFrame(
                      [{"from": i, "to": j, "flow": flow_unit(f)} for (i, j), f in known.items() if f > ZERO_FLOW],
                      columns=["from", "to", "flow"]),
+                 "baseline_outlet": base_check.outlet,
                  **plan_tables(graph, flows, scale)},
         economics=plan_economics(graph, capital_spend(graph, flows, used_new), costs, base_costs, plant.finance),
         accounts=accounts,

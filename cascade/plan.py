@@ -130,6 +130,11 @@ class RetrofitPlan:
         return write_report(self, out_dir, formats=formats, industry=industry, figures=figures)
 
     @property
+    def baseline_outlet_quality(self) -> pd.DataFrame:
+        """Outlet concentration of every node in the baseline network (ppm), recomputed by the check."""
+        return self._tables["baseline_outlet"].copy()
+
+    @property
     def baseline_flows(self) -> pd.DataFrame:
         """Flows of the baseline network (``from``, ``to``, ``flow``): today's pipes, or the no-reuse plant."""
         return self._tables.get("baseline_flows", pd.DataFrame(columns=["from", "to", "flow"])).copy()

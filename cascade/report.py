@@ -142,25 +142,15 @@ def _source_of(provenance: dict, table: str, unit: str, field: str) -> Callable[
 def report_figures(plan: RetrofitPlan, eligibility: pd.DataFrame) -> tuple[dict[str, bytes], list[str]]:
     """Draw the figures of :data:`FIGURES` as PNG bytes; returns them and notes on figures not drawn."""
     try:
-        import matplotlib
-
-        matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt  # the session's backend is left as it is: figures are saved, then closed
     except ImportError:
         return {}, ["Figures need matplotlib: pip install 'cascade-water[plot]'."]
     from . import plot
-    from .check import node_concentrations
-    from .superstructure import build_superstructure
-    from .units import factor
 
     plant = plan.source
     if plant is None:
         return {}, ["The plan carries no plant, so no figures were drawn."]
-    graph = build_superstructure(plant)
-    scale = factor("flow", plan.units.get("flow", "t/h"))
-    base = plan.baseline_flows
-    base_flows = {(a, b): f * scale for a, b, f in base[["from", "to", "flow"]].itertuples(index=False)}
-    base_quality = node_concentrations(graph, base_flows)[1]
+    base, base_quality = plan.baseline_flows, plan.baseline_outlet_quality
     drawers: dict[str, Callable[[], Any]] = {
         "network_plan": lambda: plot.network(plant, plan.flows, quality=plan.outlet_quality, title="Plan"),
         "network_baseline": lambda: plot.network(plant, base, quality=base_quality, title="Baseline (today)"),

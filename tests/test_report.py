@@ -118,6 +118,8 @@ def test_report_for_every_model(path, tmp_path):
 def test_report_figures_and_tables_of_one_plan(tmp_path):
     pytest.importorskip("matplotlib")
     plan = cascade.optimize(cascade.read_plant(MODELS / "wang_smith_1994_ex1" / "plant.yaml"))
+    # the baseline network drawn in the report: OP1 on 20 t/h of fresh water picks up 2 kg/h, so leaves at 100 ppm
+    assert plan.baseline_outlet_quality.loc["OP1", "C"] == pytest.approx(100.0)
     written = write_report(plan, tmp_path, formats=("html", "md"))
     assert set(written) == {"html", "md"} and not (tmp_path / "report.xlsx").exists()
     page = _Page()
