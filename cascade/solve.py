@@ -360,3 +360,92 @@ class HighsSolver:
             size=size,
             highs_time=max(highs.getRunTime() - ran_before, 0.0),
         )
+
+
+@dataclass
+class QPResult:
+    """What HiGHS returned for a convex quadratic programme (:func:`solve_qp`).
+
+    Attributes
+    ----------
+    status : {'optimal', 'infeasible', 'error'}
+    x : numpy.ndarray or None
+        The optimal point (None without one).
+    objective : float or None
+        ``1/2 x' diag(q) x + c' x`` at ``x``.
+    termination : str
+        HiGHS's model status.
+    highs_time : float
+        Seconds HiGHS ran.
+    """
+
+    status: str
+    x: np.ndarray | None
+    objective: float | None
+    termination: str
+    highs_time: float = 0.0
+
+
+def solve_qp(
+    q: np.ndarray,
+    c: np.ndarray,
+    a: np.ndarray,
+    rhs: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+) -> QPResult:
+    """Minimise ``1/2 x' diag(q) x + c' x`` subject to ``a x = rhs`` and ``lower <= x <= upper`` with HiGHS.
+
+    Parameters
+    ----------
+    q : numpy.ndarray
+        Diagonal of the Hessian, ``q >= 0`` (zeros allowed: the problem stays convex).
+    c : numpy.ndarray
+        Linear cost.
+    a : numpy.ndarray
+        Equality constraint matrix (dense; rows x columns).
+    rhs : numpy.ndarray
+        Right-hand sides.
+    lower, upper : numpy.ndarray
+        Column bounds (``-inf`` / ``inf`` for none).
+
+    Returns
+    -------
+    QPResult
+    """
+    n = len(c)
+    lp = highspy.HighsLp()
+    lp.num_col_ = n
+    lp.num_row_ = a.shape[0]
+    lp.col_cost_ = np.asarray(c, dtype=float)
+    lp.col_lower_ = np.asarray(lower, dtype=float)
+    lp.col_upper_ = np.asarray(upper, dtype=float)
+    lp.row_lower_ = np.asarray(rhs, dtype=float)
+    lp.row_upper_ = np.asarray(rhs, dtype=float)
+    rows, cols = np.nonzero(a.T)  # column-wise: for each column its rows
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = np.searchsorted(rows, np.arange(n + 1)).astype(np.int32)
+    lp.a_matrix_.index_ = cols.astype(np.int32)
+    lp.a_matrix_.value_ = a.T[rows, cols].astype(float)
+    hessian = highspy.HighsHessian()
+    diagonal = np.flatnonzero(np.asarray(q) != 0)
+    hessian.dim_ = n
+    hessian.format_ = highspy.HessianFormat.kTriangular
+    hessian.start_ = np.searchsorted(diagonal, np.arange(n + 1)).astype(np.int32)
+    hessian.index_ = diagonal.astype(np.int32)
+    hessian.value_ = np.asarray(q, dtype=float)[diagonal]
+    model = highspy.HighsModel()
+    model.lp_ = lp
+    model.hessian_ = hessian
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.passModel(model)
+    highs.run()
+    status = highs.getModelStatus()
+    name = highs.modelStatusToString(status)
+    if status == highspy.HighsModelStatus.kOptimal:
+        x = np.array(highs.getSolution().col_value)
+        return QPResult("optimal", x, float(highs.getInfo().objective_function_value), name, highs.getRunTime())
+    if status == highspy.HighsModelStatus.kInfeasible:
+        return QPResult("infeasible", None, None, name, highs.getRunTime())
+    return QPResult("error", None, None, name, highs.getRunTime())

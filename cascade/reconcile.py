@@ -1,0 +1,714 @@
+"""Data reconciliation: meter readings adjusted so that every water balance closes.
+
+Notation (Narasimhan & Jordache, *Data Reconciliation and Gross Error Detection*, 2000, ch. 3 and 7).
+``y`` are the readings of the flow meters, ``x`` the true values they measure, ``Sigma =
+diag(sigma^2)`` their variances (:meth:`cascade.metering.Meter.standard_deviation`), ``z`` the
+network's unknowns and ``B z = c`` its balances (:mod:`cascade.balance`). Each meter adds a row
+``x_m - z_v(m) = 0`` tying it to the flow it reads, so the whole system is ``A x + B' z = c'``.
+
+**Adjustment.** The reconciled readings solve the convex quadratic programme
+
+.. math::
+
+    \\min_{x, z} \\sum_m \\left(\\frac{x_m - y_m}{\\sigma_m}\\right)^2
+    \\quad \\text{s.t.} \\quad A x + B' z = c', \\quad x \\ge 0, \\quad z \\ge 0,
+
+solved with HiGHS (:func:`cascade.solve.solve_qp`; a leak's size is free). The unknowns are
+removed by a projection ``P`` with ``P B' = 0`` (Crowe, Garcia Campos & Hrymak, 1983), which leaves
+the reduced balances ``G x = g`` with ``G = P A`` and ``g = P c'``. Without active bounds the
+solution is ``x^ = y - Sigma G' V^+ r`` with residual ``r = G y - g`` and ``V = G Sigma G'``.
+
+**Observability and redundancy.** An unknown is *observable* when the meters fix it: its row of a
+basis of the null space of ``B'`` is zero. Others are reported as not observable and never given a
+value; for each, the unmetered pipes and units whose meter alone would fix it are listed. A meter
+is *redundant* when the other meters and the balances also fix its flow (its column of ``G`` is
+not zero); only redundant meters are adjusted, and only they can be tested.
+
+**Gross errors.** The *global test* compares ``gamma = r' V^+ r`` with the chi-square quantile
+``chi2(1 - alpha, rank V)``. Each hypothesis ``k``, a bias in one meter (``f_k = G e_m``) or a
+leak at one unit (``f_k = P e_row``, water lost from its balance), has the generalised likelihood
+ratio statistic ``T_k = (f_k' V^+ r)^2 / (f_k' V^+ f_k)`` (for a meter, the square of the maximum
+power measurement test), its estimated size ``b_k = f_k' V^+ r / (f_k' V^+ f_k)`` and standard
+deviation ``(f_k' V^+ f_k)^{-1/2}``. Under no gross error each ``T_k`` is chi-square with one
+degree of freedom; the largest is compared with ``chi2(1 - beta, 1)``, ``beta`` the Šidák level
+of ``alpha`` over the tests made. **Serial elimination** (Narasimhan & Mah, 1987): while the global
+test fails and the largest ``T_k`` passes its threshold, the hypothesis is accepted (a biased
+meter is taken out, a leak becomes an unknown of its balance) and the tests are made again.
+Hypotheses whose signatures ``f`` are parallel cannot be told apart from the data: they are
+reported together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .balance import BalanceModel, Variable, balance_model, describe, network_graph
+from .exceptions import PlantDataError, SolverError
+from .metering import Meter
+from .plant import Plant
+from .solve import solve_qp
+from .statistics import chi2_ppf, chi2_sf, sidak
+
+#: Singular values below this (relative to the largest) count as zero.
+RANK_TOLERANCE = 1e-9
+#: Two hypotheses whose signatures have a cosine above this cannot be told apart.
+PARALLEL = 1.0 - 1e-6
+
+
+# ----------------------------------------------------------------------------- linear algebra
+def _null_space(matrix: np.ndarray) -> np.ndarray:
+    """An orthonormal basis of the null space of ``matrix`` (columns)."""
+    if matrix.shape[0] == 0:
+        return np.eye(matrix.shape[1])
+    _, s, vt = np.linalg.svd(matrix)
+    rank = int(np.sum(s > RANK_TOLERANCE * max(s.max(initial=0.0), 1.0)))
+    return vt[rank:].T
+
+
+def _left_null_space(matrix: np.ndarray) -> np.ndarray:
+    """An orthonormal basis of the left null space of ``matrix`` (rows ``p`` with ``p matrix = 0``)."""
+    if matrix.shape[1] == 0:
+        return np.eye(matrix.shape[0])
+    u, s, _ = np.linalg.svd(matrix)
+    rank = int(np.sum(s > RANK_TOLERANCE * max(s.max(initial=0.0), 1.0)))
+    return u[:, rank:].T
+
+
+def _pinv(matrix: np.ndarray) -> tuple[np.ndarray, int]:
+    """Pseudo-inverse and rank of a symmetric positive semi-definite matrix."""
+    if matrix.size == 0:
+        return matrix.copy(), 0
+    values, vectors = np.linalg.eigh(matrix)
+    keep = values > RANK_TOLERANCE * max(values.max(initial=0.0), 1e-300)
+    inverse = (vectors[:, keep] / values[keep]) @ vectors[:, keep].T
+    return inverse, int(keep.sum())
+
+
+# ----------------------------------------------------------------------------- the system
+@dataclass
+class _System:
+    """``A x + B z = c`` for one set of meters in use and one set of accepted leaks."""
+
+    model: BalanceModel
+    meters: list[int]  # indices into the list of flow meters, in use
+    targets: list[int]  # the model column each meter in use reads
+    leaks: list[str]  # units whose leak is an unknown
+
+    def __post_init__(self) -> None:
+        k, n, m = len(self.model.rows), len(self.model.variables), len(self.meters)
+        leak_columns = np.zeros((k, len(self.leaks)))
+        for j, unit in enumerate(self.leaks):
+            leak_columns[self.model.leak_rows[unit], j] = -1.0
+        link = np.zeros((m, n))
+        link[np.arange(m), self.targets] = -1.0
+        self.a = np.vstack([np.zeros((k, m)), np.eye(m)])
+        self.b = np.vstack([np.hstack([self.model.matrix, leak_columns]), np.hstack([link, np.zeros((m, len(self.leaks)))])])
+        self.c = np.concatenate([self.model.rhs, np.zeros(m)])
+        self.p = _left_null_space(self.b)
+        self.g = self.p @ self.a
+        self.g0 = self.p @ self.c
+        self.null = _null_space(self.b)
+        self.b_pinv = np.linalg.pinv(self.b, rcond=RANK_TOLERANCE)
+
+    @property
+    def observable(self) -> np.ndarray:
+        """True for each unknown (model variables, then leaks) the meters fix."""
+        if self.null.shape[1] == 0:
+            return np.ones(self.b.shape[1], dtype=bool)
+        return np.linalg.norm(self.null, axis=1) < 1e-7
+
+    def leak_signature(self, unit: str) -> np.ndarray:
+        """``P e_row``: how a leak at ``unit`` shows in the reduced balances."""
+        row = np.zeros(self.b.shape[0])
+        row[self.model.leak_rows[unit]] = 1.0
+        return self.p @ row
+
+
+@dataclass
+class _Estimate:
+    """The linear (equality-constrained) estimate and its statistics for one vector of readings."""
+
+    system: _System
+    y: np.ndarray
+    sd: np.ndarray
+    x: np.ndarray = field(init=False)
+    residual: np.ndarray = field(init=False)
+    v_pinv: np.ndarray = field(init=False)
+    dof: int = field(init=False)
+    gamma: float = field(init=False)
+    x_cov: np.ndarray = field(init=False)
+    adjustment_var: np.ndarray = field(init=False)
+    v_max: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        g, sigma = self.system.g, np.diag(self.sd**2)
+        self.residual = g @ self.y - self.system.g0
+        v = g @ sigma @ g.T
+        self.v_pinv, self.dof = _pinv(v)
+        self.v_max = float(np.linalg.eigvalsh(v).max(initial=0.0)) if v.size else 0.0
+        gain = sigma @ g.T @ self.v_pinv
+        self.x = self.y - gain @ self.residual
+        adjustment_cov = gain @ g @ sigma
+        self.adjustment_var = np.clip(np.diag(adjustment_cov), 0.0, None)
+        self.x_cov = sigma - adjustment_cov
+        self.gamma = float(self.residual @ self.v_pinv @ self.residual) if self.dof else 0.0
+
+    def redundant(self) -> np.ndarray:
+        """True for each meter in use whose reading the balances can check."""
+        return self.adjustment_var > 1e-9 * self.sd**2
+
+    def glr(self, signature: np.ndarray) -> tuple[float, float, float] | None:
+        """``(T, size, sd of size)`` of one hypothesis, or None when the data cannot see it."""
+        s = self.v_pinv @ signature
+        d = float(signature @ s)
+        norm2 = float(signature @ signature)
+        if self.dof == 0 or norm2 < 1e-16 or d * self.v_max < 1e-8 * norm2:
+            return None  # the signature is (numerically) outside what the residuals can show
+        t = float(s @ self.residual)
+        return t * t / d, t / d, d**-0.5
+
+    def unknowns(self, x: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Values and standard deviations of the unknowns, given reconciled readings ``x``."""
+        system = self.system
+        x = self.x if x is None else x
+        z = system.b_pinv @ (system.c - system.a @ x)
+        transfer = system.b_pinv @ system.a
+        cov = transfer @ self.x_cov @ transfer.T
+        return z, np.sqrt(np.clip(np.diag(cov), 0.0, None))
+
+
+# ----------------------------------------------------------------------------- results
+@dataclass(frozen=True)
+class GrossError:
+    """One gross error accepted by serial elimination.
+
+    Attributes
+    ----------
+    kind : {'meter', 'leak'}
+        A biased meter or water lost at a unit.
+    where : str
+        The meter id or the unit.
+    size : float
+        The estimated bias (t/h; positive: the meter reads high) or leak (t/h lost).
+    sd : float
+        Standard deviation of ``size``.
+    statistic, critical : float
+        The test statistic and the threshold it passed.
+    alternatives : tuple of str
+        Hypotheses the data cannot tell from this one (``meter FT-3``, ``leak at boiler``).
+    """
+
+    kind: str
+    where: str
+    size: float
+    sd: float
+    statistic: float
+    critical: float
+    alternatives: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """``meter FT-3`` or ``leak at boiler``."""
+        return f"meter {self.where}" if self.kind == "meter" else f"leak at {self.where}"
+
+
+@dataclass(frozen=True)
+class GlobalTest:
+    """The global (chi-square) test of one set of readings: ``statistic`` against ``critical``."""
+
+    statistic: float
+    dof: int
+    critical: float | None
+    p_value: float | None
+    level: float
+
+    @property
+    def passed(self) -> bool | None:
+        """True when the readings agree with the balances at the level (None without redundancy)."""
+        return None if self.critical is None else self.statistic <= self.critical
+
+
+def _global_test(estimate: _Estimate, level: float) -> GlobalTest:
+    if estimate.dof == 0:
+        return GlobalTest(0.0, 0, None, None, level)
+    return GlobalTest(estimate.gamma, estimate.dof, chi2_ppf(1.0 - level, estimate.dof),
+                      chi2_sf(estimate.gamma, estimate.dof), level)
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """The outcome of one water balance test (:func:`reconcile`); flows in t/h.
+
+    Attributes
+    ----------
+    plant : Plant
+        The plant tested.
+    graph : networkx.DiGraph
+        The network reconciled (:func:`cascade.balance.network_graph`).
+    measurements : pandas.DataFrame
+        One row per meter: ``meter``, ``at``, ``quantity``, ``level``, ``reading``, ``sd``,
+        ``reconciled``, ``adjustment`` (reconciled - reading), ``test`` (the standardised
+        adjustment ``|a| / sd(a)``, the measurement test; NaN when not redundant), ``redundant``
+        and ``status`` ('used', 'biased' (taken out by serial elimination), 'no reading', or
+        'analyser' for concentration meters, which flow balances do not use).
+    flows : pandas.DataFrame
+        One row per pipe: ``from``, ``to``, ``flow`` (NaN when not observable), ``sd``,
+        ``observable``, ``metered`` (meter ids) and ``reference`` (today's or the plan's flow).
+    units : pandas.DataFrame
+        One row per unit: ``unit``, ``kind``, ``throughput``, ``sd``, ``observable``, ``metered``,
+        ``leak`` (t/h, 0 unless a leak was accepted there) and ``reference``.
+    consumption : pandas.DataFrame
+        One row per process unit with inlets and outlets: ``unit``, ``consumption``, ``sd``,
+        ``observable``, ``reference``.
+    gross_errors : list of GrossError
+        What serial elimination accepted, in order.
+    raw_test, final_test : GlobalTest
+        The global test before any elimination, and after the last.
+    unlocated : bool
+        True when the final global test still fails but no single hypothesis passes its threshold.
+    unobservable : pandas.DataFrame
+        The unknowns the meters do not fix: ``quantity`` (in words), ``kind``, ``where``, and
+        ``fixed_by``: the unmetered pipes and units a meter on which alone would fix it.
+    suggested_meters : list of str
+        A small set of places to meter that makes every unknown observable (greedy).
+    bounds_active : list of str
+        Unknowns held at zero by the bounds (the statistics assume no bound is active).
+    closure : float
+        Largest balance residual of the reconciled values (t/h), the independent check.
+    level : float
+        The statistical level of the tests.
+    """
+
+    plant: Plant
+    graph: Any
+    measurements: pd.DataFrame
+    flows: pd.DataFrame
+    units: pd.DataFrame
+    consumption: pd.DataFrame
+    gross_errors: list[GrossError]
+    raw_test: GlobalTest
+    final_test: GlobalTest
+    unlocated: bool
+    unobservable: pd.DataFrame
+    suggested_meters: list[str]
+    bounds_active: list[str]
+    closure: float
+    level: float
+
+    @property
+    def observable(self) -> bool:
+        """True when every pipe, unit and consumption is observable."""
+        return self.unobservable.empty
+
+    def flow_map(self) -> dict[tuple[str, str], float]:
+        """Reconciled pipe flows ``{(from, to): t/h}`` (observable pipes only)."""
+        ok = self.flows[self.flows["observable"]]
+        return {(a, b): float(q) for a, b, q in zip(ok["from"], ok["to"], ok["flow"], strict=True)}
+
+    def balance_table(self) -> pd.DataFrame:
+        """The water balance table in the GB/T 12452 form (:func:`cascade.water_balance.balance_table`)."""
+        from .water_balance import balance_table
+
+        return balance_table(self)
+
+    def coverage(self) -> pd.DataFrame:
+        """Metering coverage per level against the requirements (:func:`cascade.water_balance.coverage`)."""
+        from .water_balance import coverage
+
+        return coverage(self)
+
+    def indicators(self) -> dict[str, Any] | None:
+        """The plant's indicators on the reconciled flows (:func:`cascade.water_balance.indicators`)."""
+        from .water_balance import indicators
+
+        return indicators(self)
+
+    def summary(self) -> str:
+        """A few lines for people: the tests, the gross errors, what is not observable."""
+        lines = [f"Water balance test of {self.plant.name}: {len(self.flows)} pipes, "
+                 f"{int((self.measurements['status'] == 'used').sum())} flow meters used"]
+        lines.append(f"  global test before: {_test_text(self.raw_test)}")
+        for error in self.gross_errors:
+            alt = f" (or: {', '.join(error.alternatives)})" if error.alternatives else ""
+            lines.append(f"  found {error.label}: {error.size:+.4g} t/h +/- {error.sd:.2g}, "
+                         f"T = {error.statistic:.1f} > {error.critical:.1f}{alt}")
+        if self.gross_errors:
+            lines.append(f"  global test after: {_test_text(self.final_test)}")
+        if self.unlocated:
+            lines.append("  the readings still disagree with the balances, but no single meter or leak explains it")
+        if not self.unobservable.empty:
+            lines.append(f"  not observable ({len(self.unobservable)}): " + ", ".join(self.unobservable["quantity"]))
+            lines.append(f"  meter these to observe everything: {', '.join(self.suggested_meters)}")
+        lines.append(f"  largest balance residual after reconciliation: {self.closure:.2g} t/h")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON (flows in the plant's flow unit is the caller's conversion; here t/h)."""
+
+        def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+            return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+        def test(t: GlobalTest) -> dict[str, Any]:
+            return {"statistic": t.statistic, "dof": t.dof, "critical": t.critical, "p_value": t.p_value,
+                    "passed": t.passed, "level": t.level}
+
+        return {
+            "plant": self.plant.name,
+            "level": self.level,
+            "global_test": {"raw": test(self.raw_test), "final": test(self.final_test)},
+            "gross_errors": [
+                {"kind": e.kind, "where": e.where, "size": e.size, "sd": e.sd, "statistic": e.statistic,
+                 "critical": e.critical, "alternatives": list(e.alternatives)} for e in self.gross_errors
+            ],
+            "unlocated": self.unlocated,
+            "measurements": records(self.measurements),
+            "flows": records(self.flows),
+            "units": records(self.units),
+            "consumption": records(self.consumption),
+            "unobservable": records(self.unobservable),
+            "suggested_meters": list(self.suggested_meters),
+            "bounds_active": list(self.bounds_active),
+            "closure": self.closure,
+        }
+
+
+def _test_text(test: GlobalTest) -> str:
+    if test.critical is None:
+        return "no redundancy (nothing to test)"
+    verdict = "passed" if test.passed else "FAILED"
+    return f"{test.statistic:.2f} vs {test.critical:.2f} (dof {test.dof}, p = {test.p_value:.3g}): {verdict}"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if not np.isfinite(value) else float(value)
+    return value
+
+
+# ----------------------------------------------------------------------------- the test
+def _meter_target(meter: Meter, model: BalanceModel) -> int:
+    """The model column a flow meter reads; a clear error when it is not in the network."""
+    column = model.column
+    if meter.on_pipe:
+        key: Variable = ("pipe", *meter.at)
+        if key not in column:
+            raise PlantDataError(
+                f"meter '{meter.id}' is on pipe {meter.at[0]} -> {meter.at[1]}, which is not a pipe of the "
+                "network being balanced; meter a pipe that exists, or add the pipe to connections.existing"
+            )
+    else:
+        key = ("node", meter.at)
+        if key not in column:
+            raise PlantDataError(
+                f"meter '{meter.id}' is at '{meter.at}', which no pipe of the network being balanced touches"
+            )
+    return column[key]
+
+
+def _placements(model: BalanceModel) -> list[tuple[int, str]]:
+    """Where a new flow meter could go: every pipe and every unit's throughput (column, words)."""
+    return [(k, describe(v)) for k, v in enumerate(model.variables) if v[0] in ("pipe", "node")]
+
+
+def _readings_vector(readings: Any) -> pd.Series:
+    if hasattr(readings, "mean") and hasattr(readings, "values") and hasattr(readings, "problems"):
+        return readings.mean()  # a cascade.metering.Readings: the mean over the test period
+    if isinstance(readings, pd.DataFrame):
+        raise PlantDataError("reconcile takes one reading per meter (a Series or mapping); use reconcile_series "
+                             "for a time series")
+    return pd.Series(dict(readings) if isinstance(readings, Mapping) else readings, dtype=float)
+
+
+def reconcile(
+    plant: Plant,
+    readings: Mapping[str, float] | pd.Series | Any,
+    *,
+    meters: Sequence[Meter] | None = None,
+    flows: Mapping[tuple[str, str], float] | None = None,
+    level: float = 0.05,
+    eliminate: bool = True,
+) -> Reconciliation:
+    """Reconcile one set of flow readings with the plant's water balances, and look for gross errors.
+
+    Parameters
+    ----------
+    plant : Plant
+        The plant, with today's pipes in ``connections.existing`` (or give ``flows``).
+    readings : mapping or pandas.Series or cascade.metering.Readings
+        Meter id -> reading in canonical units (t/h; ppm for analysers). A
+        :class:`~cascade.metering.Readings` time series is reduced to its mean per meter (the
+        usual test: readings averaged over the test period, each with the meter's own accuracy).
+        Missing or NaN readings leave their meter out.
+    meters : sequence of Meter, optional
+        Default: the plant's (``plant.meters``).
+    flows : mapping of (from, to) -> t/h, optional
+        The network to balance (a plan's flows); default today's pipes.
+    level : float, default 0.05
+        The statistical level ``alpha`` of the global test and of the family of hypothesis tests.
+    eliminate : bool, default True
+        Run serial elimination (otherwise only test).
+
+    Returns
+    -------
+    Reconciliation
+
+    Raises
+    ------
+    PlantDataError
+        A meter on a pipe or unit the network does not have, a reading of an unknown meter, or a
+        plant without pipes.
+    SolverError
+        HiGHS found no solution of the adjustment (the readings and balances cannot be reconciled
+        with non-negative flows).
+    """
+    if not 0.0 < level < 0.5:
+        raise PlantDataError(f"level must be between 0 and 0.5 (e.g. 0.05), got {level}")
+    meters = list(plant.meters if meters is None else meters)
+    by_id = {m.id: m for m in meters}
+    values = _readings_vector(readings)
+    unknown = sorted(set(values.index) - set(by_id))
+    if unknown:
+        raise PlantDataError(f"readings of unknown meters: {', '.join(map(str, unknown))}; "
+                             f"the meters are: {', '.join(by_id) or '(none)'}")
+    graph = network_graph(plant, flows)
+    model = balance_model(graph)
+    flow_meters = [m for m in meters if m.is_flow]
+    targets = [_meter_target(m, model) for m in flow_meters]
+    reading = np.array([float(values.get(m.id, np.nan)) for m in flow_meters])
+    sd = np.array([
+        m.standard_deviation(r, model.reference[t]) if np.isfinite(r) else np.nan
+        for m, r, t in zip(flow_meters, reading, targets, strict=True)
+    ])
+    active = [k for k in range(len(flow_meters)) if np.isfinite(reading[k])]
+
+    def estimate_for(use: list[int], leaks: list[str]) -> _Estimate:
+        system = _System(model, use, [targets[k] for k in use], leaks)
+        return _Estimate(system, reading[use], sd[use])
+
+    leaks: list[str] = []
+    errors: list[GrossError] = []
+    estimate = estimate_for(active, leaks)
+    raw_test = _global_test(estimate, level)
+    unlocated = False
+    while eliminate:
+        test = _global_test(estimate, level)
+        if test.passed is None or test.passed:
+            break
+        found = _locate(estimate, flow_meters, active, leaks, model, level)
+        if found is None:
+            unlocated = True
+            break
+        errors.append(found)
+        if found.kind == "meter":
+            active = [k for k in active if flow_meters[k].id != found.where]
+        else:
+            leaks = [*leaks, found.where]
+        estimate = estimate_for(active, leaks)
+    final_test = _global_test(estimate, level)
+    if not eliminate and final_test.passed is False:
+        unlocated = False
+    return _result(plant, graph, model, meters, flow_meters, targets, reading, sd, active, leaks,
+                   estimate, errors, raw_test, final_test, unlocated, level)
+
+
+def _locate(estimate: _Estimate, flow_meters: list[Meter], active: list[int], leaks: list[str],
+            model: BalanceModel, level: float) -> GrossError | None:
+    """The most likely gross error, when it passes its threshold (see the module's notes)."""
+    system = estimate.system
+    hypotheses: list[tuple[str, str, np.ndarray]] = []
+    for position, k in enumerate(active):
+        hypotheses.append(("meter", flow_meters[k].id, system.g[:, position]))
+    for unit in model.leak_rows:
+        if unit not in leaks:
+            hypotheses.append(("leak", unit, system.leak_signature(unit)))
+    scored = []
+    for kind, where, signature in hypotheses:
+        result = estimate.glr(signature)
+        if result is not None and (kind == "meter" or result[1] > 0):  # a leak loses water, never gains it
+            scored.append((result, kind, where, signature))
+    if not scored:
+        return None
+    critical = chi2_ppf(1.0 - sidak(level, len(scored)), 1)
+    # parallel hypotheses score the same; ties go to the first listed (meters before leaks)
+    best = max(item[0][0] for item in scored)
+    (t, size, size_sd), kind, where, signature = next(item for item in scored if item[0][0] >= best * (1 - 1e-9))
+    if t <= critical:
+        return None
+    norm = float(signature @ estimate.v_pinv @ signature)
+    alternatives = []
+    for (t2, _, _), kind2, where2, signature2 in scored:
+        if (kind2, where2) == (kind, where):
+            continue
+        cosine = abs(float(signature2 @ estimate.v_pinv @ signature)) / np.sqrt(
+            norm * float(signature2 @ estimate.v_pinv @ signature2))
+        if cosine > PARALLEL:
+            alternatives.append(f"meter {where2}" if kind2 == "meter" else f"leak at {where2}")
+    return GrossError(kind, where, size, size_sd, t, critical, tuple(sorted(alternatives)))
+
+
+def _adjust(estimate: _Estimate) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Reconciled readings and unknowns from the bounded QP (HiGHS); columns held at a bound."""
+    system = estimate.system
+    y, sd = estimate.y, estimate.sd
+    m, n = len(y), system.b.shape[1]
+    # x = y + sd * xi: minimise 1/2 |xi|^2 subject to A diag(sd) xi + B z = c - A y, x >= 0, z >= 0 (leaks free)
+    a = np.hstack([system.a * sd, system.b])
+    rhs = system.c - system.a @ y
+    lower = np.concatenate([-y / sd, np.zeros(n)])
+    n_model = len(system.model.variables)
+    lower[m + n_model:] = -np.inf
+    upper = np.full(m + n, np.inf)
+    q = np.concatenate([np.ones(m), np.zeros(n)])
+    result = solve_qp(q, np.zeros(m + n), a, rhs, lower, upper)
+    if result.x is None:
+        raise SolverError(f"HiGHS could not reconcile the readings ({result.termination}): no set of non-negative "
+                          "flows closes the balances near them")
+    x = y + sd * result.x[:m]
+    z = result.x[m:]
+    linear_z, _ = estimate.unknowns()
+    observable = system.observable
+    scale = max(1.0, float(np.abs(y).max(initial=1.0)))
+    at_bound = [k for k in range(m) if estimate.x[k] < -1e-9 * scale]
+    at_bound += [m + j for j in range(n) if observable[j] and np.isfinite(lower[m + j]) and linear_z[j] < -1e-9 * scale]
+    if not at_bound:
+        # no bound is active, so the closed form is the QP's optimum, without the QP's round-off: use it,
+        # once it agrees with what HiGHS found (the independent check of the solver's answer)
+        if np.abs(estimate.x - x).max(initial=0.0) > 1e-5 * scale:
+            raise SolverError("HiGHS's reconciliation disagrees with the closed-form solution of the same problem "
+                              f"by {np.abs(estimate.x - x).max():.3g} t/h")
+        x, z = estimate.x, np.where(observable, linear_z, z)
+    return x, z, at_bound
+
+
+def _result(plant, graph, model, meters, flow_meters, targets, reading, sd, active, leaks, estimate,
+            errors, raw_test, final_test, unlocated, level) -> Reconciliation:
+    system = estimate.system
+    if active:
+        x, z, at_bound = _adjust(estimate)
+    else:
+        x, z, at_bound = np.zeros(0), np.zeros(system.b.shape[1]), []
+    _, z_sd = estimate.unknowns(x)
+    observable = system.observable
+    closure = float(np.abs(system.a @ x + system.b @ z - system.c).max(initial=0.0))
+    n_model = len(model.variables)
+    value = np.where(observable, z, np.nan)
+
+    # measurements
+    position = {k: p for p, k in enumerate(active)}
+    redundant = estimate.redundant() if active else np.zeros(0, dtype=bool)
+    rows = []
+    for meter in meters:
+        base = {"meter": meter.id, "at": _where(meter.at), "quantity": meter.quantity, "level": meter.level}
+        if not meter.is_flow:
+            rows.append({**base, "reading": np.nan, "sd": np.nan, "reconciled": np.nan, "adjustment": np.nan,
+                         "test": np.nan, "redundant": False, "status": "analyser"})
+            continue
+        k = flow_meters.index(meter)
+        if k in position:
+            p = position[k]
+            adjustment = x[p] - reading[k]
+            var = estimate.adjustment_var[p]
+            rows.append({**base, "reading": reading[k], "sd": sd[k], "reconciled": x[p], "adjustment": adjustment,
+                         "test": abs(adjustment) / np.sqrt(var) if redundant[p] else np.nan,
+                         "redundant": bool(redundant[p]), "status": "used"})
+        else:
+            target = targets[k]
+            estimate_k = value[target]
+            biased = np.isfinite(reading[k])
+            rows.append({**base, "reading": reading[k], "sd": sd[k], "reconciled": estimate_k,
+                         "adjustment": estimate_k - reading[k] if biased else np.nan, "test": np.nan,
+                         "redundant": False, "status": "biased" if biased else "no reading"})
+    measurements = pd.DataFrame(rows, columns=["meter", "at", "quantity", "level", "reading", "sd", "reconciled",
+                                               "adjustment", "test", "redundant", "status"])
+
+    metered: dict[int, list[str]] = {}
+    for k in active:
+        metered.setdefault(targets[k], []).append(flow_meters[k].id)
+    flows = pd.DataFrame([
+        {"from": v[1], "to": v[2], "flow": value[j], "sd": z_sd[j] if observable[j] else np.nan,
+         "observable": bool(observable[j]), "metered": metered.get(j, []), "reference": model.reference[j]}
+        for j, v in enumerate(model.variables) if v[0] == "pipe"
+    ], columns=["from", "to", "flow", "sd", "observable", "metered", "reference"])
+    leak_size = {unit: z[n_model + i] for i, unit in enumerate(leaks)}
+    units = pd.DataFrame([
+        {"unit": v[1], "kind": graph.nodes[v[1]]["kind"], "throughput": value[j],
+         "sd": z_sd[j] if observable[j] else np.nan, "observable": bool(observable[j]),
+         "metered": metered.get(j, []), "leak": float(leak_size.get(v[1], 0.0)), "reference": model.reference[j]}
+        for j, v in enumerate(model.variables) if v[0] == "node"
+    ], columns=["unit", "kind", "throughput", "sd", "observable", "metered", "leak", "reference"])
+    consumption = pd.DataFrame([
+        {"unit": v[1], "consumption": value[j], "sd": z_sd[j] if observable[j] else np.nan,
+         "observable": bool(observable[j]), "reference": model.reference[j]}
+        for j, v in enumerate(model.variables) if v[0] == "consumption"
+    ], columns=["unit", "consumption", "sd", "observable", "reference"])
+    unobservable, suggested = _unobservable(system, observable)
+    names = [describe(v) for v in model.variables] + [f"leak at {u}" for u in leaks]
+    bounds_active = [f"meter {flow_meters[active[k]].id}" if k < len(active) else names[k - len(active)]
+                     for k in at_bound]
+    return Reconciliation(plant, graph, measurements, flows, units, consumption, errors, raw_test, final_test,
+                          unlocated, unobservable, suggested, bounds_active, closure, level)
+
+
+def _where(at: str | tuple[str, str]) -> str:
+    return f"{at[0]} -> {at[1]}" if isinstance(at, tuple) else str(at)
+
+
+def _unobservable(system: _System, observable: np.ndarray) -> tuple[pd.DataFrame, list[str]]:
+    """The unknowns not observable, each with the single meters that would fix it, and a greedy set for all."""
+    model = system.model
+    n_model = len(model.variables)
+    missing = [j for j in range(n_model) if not observable[j]]
+    columns = ["quantity", "kind", "where", "fixed_by"]
+    if not missing:
+        return pd.DataFrame(columns=columns), []
+    measured = set(system.targets)
+    candidates = [(k, words) for k, words in _placements(model) if k not in measured]
+    fixes: dict[int, set[int]] = {}
+    for k, _ in candidates:
+        keep = [j for j in range(system.b.shape[1]) if j != k]
+        null = _null_space(system.b[:, keep])
+        norms = np.linalg.norm(null, axis=1) if null.shape[1] else np.zeros(len(keep))
+        now = {keep[i] for i in range(len(keep)) if norms[i] < 1e-7} | {k}
+        fixes[k] = {j for j in missing if j in now}
+    words = dict(candidates)
+    rows = []
+    for j in missing:
+        v = model.variables[j]
+        rows.append({"quantity": describe(v), "kind": v[0], "where": _where(tuple(v[1:]) if len(v) == 3 else v[1]),
+                     "fixed_by": [words[k] for k, _ in candidates if j in fixes[k]]})
+    # greedy: add the placement that fixes most of what is left, recomputing with the chosen ones metered
+    chosen: list[int] = []
+    left = set(missing)
+    while left:
+        best, best_fixed = None, set()
+        for k, _ in candidates:
+            if k in chosen:
+                continue
+            keep = [j for j in range(system.b.shape[1]) if j not in (*chosen, k)]
+            null = _null_space(system.b[:, keep])
+            norms = np.linalg.norm(null, axis=1) if null.shape[1] else np.zeros(len(keep))
+            now = {keep[i] for i in range(len(keep)) if norms[i] < 1e-7} | {*chosen, k}
+            fixed = left & now
+            if len(fixed) > len(best_fixed):
+                best, best_fixed = k, fixed
+        if best is None:
+            break
+        chosen.append(best)
+        left -= best_fixed
+    return pd.DataFrame(rows, columns=columns), [words[k] for k in chosen]
+
+
+def flow_meter_places(meters: Iterable[Meter]) -> list[str]:
+    """Where the flow meters are, in words (``pipe a -> b`` or ``node a``)."""
+    return [describe(("pipe", *m.at)) if m.on_pipe else describe(("node", m.at)) for m in meters if m.is_flow]
