@@ -107,7 +107,8 @@ class _System:
         link = np.zeros((m, n))
         link[np.arange(m), self.targets] = -1.0
         self.a = np.vstack([np.zeros((k, m)), np.eye(m)])
-        self.b = np.vstack([np.hstack([self.model.matrix, leak_columns]), np.hstack([link, np.zeros((m, len(self.leaks)))])])
+        self.b = np.vstack([np.hstack([self.model.matrix, leak_columns]),
+                            np.hstack([link, np.zeros((m, len(self.leaks)))])])
         self.c = np.concatenate([self.model.rhs, np.zeros(m)])
         self.p = _left_null_space(self.b)
         self.g = self.p @ self.a
@@ -547,7 +548,7 @@ def _locate(estimate: _Estimate, flow_meters: list[Meter], active: list[int], le
         return None
     norm = float(signature @ estimate.v_pinv @ signature)
     alternatives = []
-    for (t2, _, _), kind2, where2, signature2 in scored:
+    for _, kind2, where2, signature2 in scored:
         if (kind2, where2) == (kind, where):
             continue
         cosine = abs(float(signature2 @ estimate.v_pinv @ signature)) / np.sqrt(
