@@ -253,8 +253,8 @@ class Reconciliation:
         The network reconciled (:func:`cascade.balance.network_graph`).
     measurements : pandas.DataFrame
         One row per meter: ``meter``, ``at``, ``quantity``, ``level``, ``reading``, ``sd``,
-        ``reconciled``, ``adjustment`` (reconciled - reading), ``test`` (the standardised
-        adjustment ``|a| / sd(a)``, the measurement test; NaN when not redundant), ``redundant``
+        ``reconciled``, ``adjustment`` (reconciled - reading), ``standardised`` (``a / sd(a)``, whose
+        absolute value is the measurement test; NaN when not redundant), ``redundant``
         and ``status`` ('used', 'biased' (taken out by serial elimination), 'no reading', or
         'analyser' for concentration meters, which flow balances do not use).
     flows : pandas.DataFrame
@@ -283,6 +283,8 @@ class Reconciliation:
         Largest balance residual of the reconciled values (t/h), the independent check.
     level : float
         The statistical level of the tests.
+    meters : list of Meter
+        The meters of the test.
     """
 
     plant: Plant
@@ -300,6 +302,7 @@ class Reconciliation:
     bounds_active: list[str]
     closure: float
     level: float
+    meters: list[Meter] = field(default_factory=list)
 
     @property
     def observable(self) -> bool:
@@ -475,52 +478,87 @@ def reconcile(
     """
     if not 0.0 < level < 0.5:
         raise PlantDataError(f"level must be between 0 and 0.5 (e.g. 0.05), got {level}")
-    meters = list(plant.meters if meters is None else meters)
-    by_id = {m.id: m for m in meters}
-    values = _readings_vector(readings)
-    unknown = sorted(set(values.index) - set(by_id))
-    if unknown:
-        raise PlantDataError(f"readings of unknown meters: {', '.join(map(str, unknown))}; "
-                             f"the meters are: {', '.join(by_id) or '(none)'}")
-    graph = network_graph(plant, flows)
-    model = balance_model(graph)
-    flow_meters = [m for m in meters if m.is_flow]
-    targets = [_meter_target(m, model) for m in flow_meters]
-    reading = np.array([float(values.get(m.id, np.nan)) for m in flow_meters])
-    sd = np.array([
-        m.standard_deviation(r, model.reference[t]) if np.isfinite(r) else np.nan
-        for m, r, t in zip(flow_meters, reading, targets, strict=True)
-    ])
-    active = [k for k in range(len(flow_meters)) if np.isfinite(reading[k])]
+    test = BalanceTest(plant, meters=meters, flows=flows, level=level)
+    return test.run(_readings_vector(readings), eliminate=eliminate)
 
-    def estimate_for(use: list[int], leaks: list[str]) -> _Estimate:
-        system = _System(model, use, [targets[k] for k in use], leaks)
-        return _Estimate(system, reading[use], sd[use])
 
-    leaks: list[str] = []
-    errors: list[GrossError] = []
-    estimate = estimate_for(active, leaks)
-    raw_test = _global_test(estimate, level)
-    unlocated = False
-    while eliminate:
-        test = _global_test(estimate, level)
-        if test.passed is None or test.passed:
-            break
-        found = _locate(estimate, flow_meters, active, leaks, model, level)
-        if found is None:
-            unlocated = True
-            break
-        errors.append(found)
-        if found.kind == "meter":
-            active = [k for k in active if flow_meters[k].id != found.where]
-        else:
-            leaks = [*leaks, found.where]
-        estimate = estimate_for(active, leaks)
-    final_test = _global_test(estimate, level)
-    if not eliminate and final_test.passed is False:
+class BalanceTest:
+    """A water balance test prepared once (network, balances, meters) and run on readings.
+
+    :func:`reconcile` runs one; :func:`reconcile_series` one per timestamp, reusing the
+    projections of every set of meters already seen.
+
+    Parameters
+    ----------
+    plant, meters, flows, level
+        As for :func:`reconcile`.
+    """
+
+    def __init__(self, plant: Plant, *, meters: Sequence[Meter] | None = None,
+                 flows: Mapping[tuple[str, str], float] | None = None, level: float = 0.05) -> None:
+        if not 0.0 < level < 0.5:
+            raise PlantDataError(f"level must be between 0 and 0.5 (e.g. 0.05), got {level}")
+        self.plant = plant
+        self.level = level
+        self.meters = list(plant.meters if meters is None else meters)
+        self.graph = network_graph(plant, flows)
+        self.model = balance_model(self.graph)
+        self.flow_meters = [m for m in self.meters if m.is_flow]
+        self.targets = [_meter_target(m, self.model) for m in self.flow_meters]
+        self._systems: dict[tuple, _System] = {}
+        self._suggestions: dict[tuple, tuple[pd.DataFrame, list[str]]] = {}
+
+    def system(self, active: list[int], leaks: list[str]) -> _System:
+        """The balances with these meters in use and these leaks accepted (cached)."""
+        key = (tuple(active), tuple(leaks))
+        if key not in self._systems:
+            self._systems[key] = _System(self.model, list(active), [self.targets[k] for k in active], list(leaks))
+        return self._systems[key]
+
+    def run(self, values: pd.Series | Mapping[str, float], *, eliminate: bool = True,
+            suggest: bool = True) -> Reconciliation:
+        """Reconcile one reading per meter (canonical units); see :func:`reconcile`.
+
+        ``suggest=False`` skips the search for meters that would make unobservable flows
+        observable (the list of unobservable flows is still given).
+        """
+        values = pd.Series(values, dtype=float)
+        by_id = {m.id: m for m in self.meters}
+        unknown = sorted(set(values.index) - set(by_id))
+        if unknown:
+            raise PlantDataError(f"readings of unknown meters: {', '.join(map(str, unknown))}; "
+                                 f"the meters are: {', '.join(by_id) or '(none)'}")
+        model, level = self.model, self.level
+        reading = np.array([float(values.get(m.id, np.nan)) for m in self.flow_meters])
+        bad = [m.id for m, r in zip(self.flow_meters, reading, strict=True) if np.isfinite(r) and r < 0]
+        if bad:
+            raise PlantDataError(f"flow meters cannot read below zero: {', '.join(bad)}")
+        sd = np.array([
+            m.standard_deviation(r, model.reference[t]) if np.isfinite(r) else np.nan
+            for m, r, t in zip(self.flow_meters, reading, self.targets, strict=True)
+        ])
+        active = [k for k in range(len(self.flow_meters)) if np.isfinite(reading[k])]
+        leaks: list[str] = []
+        errors: list[GrossError] = []
+        estimate = _Estimate(self.system(active, leaks), reading[active], sd[active])
+        raw_test = _global_test(estimate, level)
         unlocated = False
-    return _result(plant, graph, model, meters, flow_meters, targets, reading, sd, active, leaks,
-                   estimate, errors, raw_test, final_test, unlocated, level)
+        while eliminate:
+            test = _global_test(estimate, level)
+            if test.passed is None or test.passed:
+                break
+            found = _locate(estimate, self.flow_meters, active, leaks, model, level)
+            if found is None:
+                unlocated = True
+                break
+            errors.append(found)
+            if found.kind == "meter":
+                active = [k for k in active if self.flow_meters[k].id != found.where]
+            else:
+                leaks = [*leaks, found.where]
+            estimate = _Estimate(self.system(active, leaks), reading[active], sd[active])
+        final_test = _global_test(estimate, level)
+        return _result(self, reading, sd, active, leaks, estimate, errors, raw_test, final_test, unlocated, suggest)
 
 
 def _locate(estimate: _Estimate, flow_meters: list[Meter], active: list[int], leaks: list[str],
@@ -592,8 +630,11 @@ def _adjust(estimate: _Estimate) -> tuple[np.ndarray, np.ndarray, list[int]]:
     return x, z, at_bound
 
 
-def _result(plant, graph, model, meters, flow_meters, targets, reading, sd, active, leaks, estimate,
-            errors, raw_test, final_test, unlocated, level) -> Reconciliation:
+def _result(test: BalanceTest, reading: np.ndarray, sd: np.ndarray, active: list[int], leaks: list[str],
+            estimate: _Estimate, errors: list[GrossError], raw_test: GlobalTest, final_test: GlobalTest,
+            unlocated: bool, suggest: bool) -> Reconciliation:
+    plant, graph, model, meters, level = test.plant, test.graph, test.model, test.meters, test.level
+    flow_meters, targets = test.flow_meters, test.targets
     system = estimate.system
     if active:
         x, z, at_bound = _adjust(estimate)
@@ -613,7 +654,7 @@ def _result(plant, graph, model, meters, flow_meters, targets, reading, sd, acti
         base = {"meter": meter.id, "at": _where(meter.at), "quantity": meter.quantity, "level": meter.level}
         if not meter.is_flow:
             rows.append({**base, "reading": np.nan, "sd": np.nan, "reconciled": np.nan, "adjustment": np.nan,
-                         "test": np.nan, "redundant": False, "status": "analyser"})
+                         "standardised": np.nan, "redundant": False, "status": "analyser"})
             continue
         k = flow_meters.index(meter)
         if k in position:
@@ -621,17 +662,17 @@ def _result(plant, graph, model, meters, flow_meters, targets, reading, sd, acti
             adjustment = x[p] - reading[k]
             var = estimate.adjustment_var[p]
             rows.append({**base, "reading": reading[k], "sd": sd[k], "reconciled": x[p], "adjustment": adjustment,
-                         "test": abs(adjustment) / np.sqrt(var) if redundant[p] else np.nan,
+                         "standardised": adjustment / np.sqrt(var) if redundant[p] else np.nan,
                          "redundant": bool(redundant[p]), "status": "used"})
         else:
             target = targets[k]
             estimate_k = value[target]
             biased = np.isfinite(reading[k])
             rows.append({**base, "reading": reading[k], "sd": sd[k], "reconciled": estimate_k,
-                         "adjustment": estimate_k - reading[k] if biased else np.nan, "test": np.nan,
+                         "adjustment": estimate_k - reading[k] if biased else np.nan, "standardised": np.nan,
                          "redundant": False, "status": "biased" if biased else "no reading"})
     measurements = pd.DataFrame(rows, columns=["meter", "at", "quantity", "level", "reading", "sd", "reconciled",
-                                               "adjustment", "test", "redundant", "status"])
+                                               "adjustment", "standardised", "redundant", "status"])
 
     metered: dict[int, list[str]] = {}
     for k in active:
@@ -653,19 +694,22 @@ def _result(plant, graph, model, meters, flow_meters, targets, reading, sd, acti
          "observable": bool(observable[j]), "reference": model.reference[j]}
         for j, v in enumerate(model.variables) if v[0] == "consumption"
     ], columns=["unit", "consumption", "sd", "observable", "reference"])
-    unobservable, suggested = _unobservable(system, observable)
+    key = (tuple(active), tuple(leaks), suggest)
+    if key not in test._suggestions:
+        test._suggestions[key] = _unobservable(system, observable, suggest)
+    unobservable, suggested = test._suggestions[key]
     names = [describe(v) for v in model.variables] + [f"leak at {u}" for u in leaks]
     bounds_active = [f"meter {flow_meters[active[k]].id}" if k < len(active) else names[k - len(active)]
                      for k in at_bound]
     return Reconciliation(plant, graph, measurements, flows, units, consumption, errors, raw_test, final_test,
-                          unlocated, unobservable, suggested, bounds_active, closure, level)
+                          unlocated, unobservable, suggested, bounds_active, closure, level, list(meters))
 
 
 def _where(at: str | tuple[str, str]) -> str:
     return f"{at[0]} -> {at[1]}" if isinstance(at, tuple) else str(at)
 
 
-def _unobservable(system: _System, observable: np.ndarray) -> tuple[pd.DataFrame, list[str]]:
+def _unobservable(system: _System, observable: np.ndarray, suggest: bool = True) -> tuple[pd.DataFrame, list[str]]:
     """The unknowns not observable, each with the single meters that would fix it, and a greedy set for all."""
     model = system.model
     n_model = len(model.variables)
@@ -673,6 +717,11 @@ def _unobservable(system: _System, observable: np.ndarray) -> tuple[pd.DataFrame
     columns = ["quantity", "kind", "where", "fixed_by"]
     if not missing:
         return pd.DataFrame(columns=columns), []
+    if not suggest:
+        rows = [{"quantity": describe(model.variables[j]), "kind": model.variables[j][0],
+                 "where": _where(tuple(model.variables[j][1:]) if len(model.variables[j]) == 3
+                                 else model.variables[j][1]), "fixed_by": []} for j in missing]
+        return pd.DataFrame(rows, columns=columns), []
     measured = set(system.targets)
     candidates = [(k, words) for k, words in _placements(model) if k not in measured]
     fixes: dict[int, set[int]] = {}
@@ -713,3 +762,98 @@ def _unobservable(system: _System, observable: np.ndarray) -> tuple[pd.DataFrame
 def flow_meter_places(meters: Iterable[Meter]) -> list[str]:
     """Where the flow meters are, in words (``pipe a -> b`` or ``node a``)."""
     return [describe(("pipe", *m.at)) if m.on_pipe else describe(("node", m.at)) for m in meters if m.is_flow]
+
+
+@dataclass(frozen=True)
+class SeriesReconciliation:
+    """A water balance test run at every timestamp of a series of readings (:func:`reconcile_series`).
+
+    Attributes
+    ----------
+    results : dict
+        Timestamp -> :class:`Reconciliation`.
+    flows, throughput, consumption, leaks, readings, reconciled, standardised : pandas.DataFrame
+        Index: the timestamps. Columns: pipes (``a -> b``), units, process units, units (the
+        leak accepted there, t/h, 0 when none), meters (readings; reconciled values; standardised
+        adjustments ``a / sd(a)``). NaN where a value is not observable or a meter is not redundant.
+    tests : pandas.DataFrame
+        Per timestamp: ``statistic``, ``dof``, ``critical``, ``passed`` (global test of the raw
+        readings), ``final_statistic``, ``final_passed`` (after serial elimination), ``errors``
+        (gross errors accepted) and ``unlocated``.
+    gross_errors : pandas.DataFrame
+        One row per accepted gross error: ``timestamp``, ``kind``, ``where``, ``size``, ``sd``,
+        ``statistic``, ``critical``, ``alternatives``.
+    """
+
+    results: dict
+    flows: pd.DataFrame
+    throughput: pd.DataFrame
+    consumption: pd.DataFrame
+    leaks: pd.DataFrame
+    readings: pd.DataFrame
+    reconciled: pd.DataFrame
+    standardised: pd.DataFrame
+    tests: pd.DataFrame
+    gross_errors: pd.DataFrame
+
+
+def reconcile_series(
+    plant: Plant,
+    readings: Any,
+    *,
+    meters: Sequence[Meter] | None = None,
+    flows: Mapping[tuple[str, str], float] | None = None,
+    level: float = 0.05,
+    eliminate: bool = True,
+) -> SeriesReconciliation:
+    """Reconcile every timestamp of a series of readings (see :func:`reconcile`).
+
+    Parameters
+    ----------
+    plant, meters, flows, level, eliminate
+        As for :func:`reconcile`.
+    readings : cascade.metering.Readings or pandas.DataFrame
+        Readings (``Readings.values``) or a wide frame: index timestamps, columns meter ids,
+        canonical units, NaN where a meter gave no reading (it is left out at that timestamp).
+
+    Returns
+    -------
+    SeriesReconciliation
+    """
+    frame = readings.values if hasattr(readings, "problems") else readings
+    if not isinstance(frame, pd.DataFrame):
+        raise PlantDataError("reconcile_series takes a Readings or a DataFrame (timestamps x meters)")
+    test = BalanceTest(plant, meters=meters, flows=flows, level=level)
+    results = {t: test.run(row.dropna(), eliminate=eliminate, suggest=False) for t, row in frame.iterrows()}
+    index = pd.Index(list(results), name=frame.index.name or "timestamp")
+
+    def stack(getter) -> pd.DataFrame:
+        return pd.DataFrame([getter(r) for r in results.values()], index=index)
+
+    pipe = [f"{a} -> {b}" for a, b in test.graph.edges]
+    tests, errors = [], []
+    for t, r in results.items():
+        tests.append({"statistic": r.raw_test.statistic, "dof": r.raw_test.dof, "critical": r.raw_test.critical,
+                      "passed": r.raw_test.passed, "final_statistic": r.final_test.statistic,
+                      "final_passed": r.final_test.passed, "errors": len(r.gross_errors), "unlocated": r.unlocated})
+        errors += [{"timestamp": t, "kind": e.kind, "where": e.where, "size": e.size, "sd": e.sd,
+                    "statistic": e.statistic, "critical": e.critical, "alternatives": list(e.alternatives)}
+                   for e in r.gross_errors]
+    meter_ids = [m.id for m in test.flow_meters]
+
+    def per_meter(r: Reconciliation, column: str) -> pd.Series:
+        return r.measurements.set_index("meter")[column].reindex(meter_ids)
+
+    return SeriesReconciliation(
+        results=results,
+        flows=stack(lambda r: pd.Series(r.flows["flow"].to_numpy(), index=pipe)),
+        throughput=stack(lambda r: r.units.set_index("unit")["throughput"]),
+        consumption=stack(lambda r: r.consumption.set_index("unit")["consumption"]),
+        leaks=stack(lambda r: r.units.set_index("unit")["leak"]),
+        readings=stack(lambda r: per_meter(r, "reading")),
+        reconciled=stack(lambda r: per_meter(r, "reconciled")),
+        standardised=stack(lambda r: per_meter(r, "standardised")),
+        tests=pd.DataFrame(tests, index=index),
+        gross_errors=pd.DataFrame(errors, columns=["timestamp", "kind", "where", "size", "sd", "statistic",
+                                                   "critical", "alternatives"]),
+    )
