@@ -699,8 +699,7 @@ def _result(test: BalanceTest, reading: np.ndarray, sd: np.ndarray, active: list
         test._suggestions[key] = _unobservable(system, observable, suggest)
     unobservable, suggested = test._suggestions[key]
     names = [describe(v) for v in model.variables] + [f"leak at {u}" for u in leaks]
-    bounds_active = [f"meter {flow_meters[active[k]].id}" if k < len(active) else names[k - len(active)]
-                     for k in at_bound]
+    bounds_active = [names[k - len(active)] for k in at_bound if k >= len(active)]
     return Reconciliation(plant, graph, measurements, flows, units, consumption, errors, raw_test, final_test,
                           unlocated, unobservable, suggested, bounds_active, closure, level, list(meters))
 
