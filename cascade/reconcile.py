@@ -53,6 +53,7 @@ from .metering import Meter
 from .plant import Plant
 from .solve import solve_qp
 from .statistics import chi2_ppf, chi2_sf, sidak
+from .units import factor
 
 #: Singular values below this (relative to the largest) count as zero.
 RANK_TOLERANCE = 1e-9
@@ -352,22 +353,41 @@ class Reconciliation:
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data for JSON (flows in the plant's flow unit is the caller's conversion; here t/h)."""
+        """Plain data for JSON, flows in the plant file's flow unit (``flow_unit``), NaN as None.
 
-        def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-            return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
+        Holds the tests, gross errors, measurements, flows, units, consumption, what is not
+        observable and the suggested meters, the balance table, the metering coverage and the
+        indicators (None unless every pipe is observable; shares as fractions).
+        """
+        unit = self.plant.units.get("flow", "t/h")
+        scale = 1.0 / factor("flow", unit)
+        flow_columns = {"reading", "sd", "reconciled", "adjustment", "flow", "reference", "throughput", "leak",
+                        "consumption", "intake", "reused_in", "total_use", "discharge", "reused_out", "loss",
+                        "closure", "total", "metered"}
+
+        def records(frame: pd.DataFrame, index: str | None = None) -> list[dict[str, Any]]:
+            frame = frame.reset_index() if index else frame
+            out = []
+            for row in frame.to_dict("records"):
+                flow_row = row.get("quantity", "flow") == "flow"
+                out.append({k: _plain(v * scale if k in flow_columns and flow_row and _is_number(v) else v)
+                            for k, v in row.items()})
+            return out
 
         def test(t: GlobalTest) -> dict[str, Any]:
             return {"statistic": t.statistic, "dof": t.dof, "critical": t.critical, "p_value": t.p_value,
                     "passed": t.passed, "level": t.level}
 
+        indicators = self.indicators()
         return {
             "plant": self.plant.name,
+            "flow_unit": unit,
             "level": self.level,
             "global_test": {"raw": test(self.raw_test), "final": test(self.final_test)},
             "gross_errors": [
-                {"kind": e.kind, "where": e.where, "size": e.size, "sd": e.sd, "statistic": e.statistic,
-                 "critical": e.critical, "alternatives": list(e.alternatives)} for e in self.gross_errors
+                {"kind": e.kind, "where": e.where, "size": e.size * scale, "sd": e.sd * scale,
+                 "statistic": e.statistic, "critical": e.critical, "alternatives": list(e.alternatives)}
+                for e in self.gross_errors
             ],
             "unlocated": self.unlocated,
             "measurements": records(self.measurements),
@@ -377,8 +397,15 @@ class Reconciliation:
             "unobservable": records(self.unobservable),
             "suggested_meters": list(self.suggested_meters),
             "bounds_active": list(self.bounds_active),
-            "closure": self.closure,
+            "closure": self.closure * scale,
+            "balance_table": records(self.balance_table(), index="unit"),
+            "coverage": records(self.coverage()),
+            "indicators": None if indicators is None else {k: _plain(v) for k, v in indicators.items()},
         }
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
 
 def _test_text(test: GlobalTest) -> str:
@@ -391,6 +418,8 @@ def _test_text(test: GlobalTest) -> str:
 def _plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (np.bool_, bool)):
         return bool(value)
     if isinstance(value, (np.integer,)):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import sys
 import time
 import tomllib
 from collections.abc import Callable, Mapping
@@ -362,6 +363,22 @@ class HighsSolver:
         )
 
 
+def _quiet_highs() -> highspy.Highs:
+    """A silent ``highspy.Highs``: its constructor writes a banner to file descriptor 1 (not ``sys.stdout``),
+    which would corrupt JSON printed by the command line, so the descriptor points at /dev/null meanwhile."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as sink:
+            os.dup2(sink.fileno(), 1)
+            highs = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    highs.setOptionValue("output_flag", False)
+    return highs
+
+
 @dataclass
 class QPResult:
     """What HiGHS returned for a convex quadratic programme (:func:`solve_qp`).
@@ -437,8 +454,7 @@ def solve_qp(
     model = highspy.HighsModel()
     model.lp_ = lp
     model.hessian_ = hessian
-    highs = highspy.Highs()
-    highs.setOptionValue("output_flag", False)
+    highs = _quiet_highs()
     highs.passModel(model)
     highs.run()
     status = highs.getModelStatus()
