@@ -6,6 +6,8 @@ Commands::
     cascade pareto PLANT [--x cost|freshwater|new_pipes] [--y ...] [--points N] [--json] [--csv FILE]
     cascade report PLANT --out DIR [--formats html,xlsx,md] [--industry NAME] [--objective ...] [--time-limit S]
     cascade target PLANT [--json]
+    cascade reconcile PLANT READINGS [--meters FILE] [--level A] [--each] [--json] [--out FILE]
+    cascade monitor PLANT PLAN READINGS [--meters FILE] [--level A] [--json] [--out FILE]
     cascade validate PLANT
     cascade standards [STANDARD] [--use USE] [--json]
     cascade demo [--json]
@@ -74,6 +76,21 @@ def _parser() -> argparse.ArgumentParser:
     target.add_argument("plant")
     target.add_argument("--json", action="store_true", help="print JSON")
 
+    rec = sub.add_parser("reconcile", help="water balance test: reconcile meter readings, find leaks and bad meters")
+    rec.add_argument("plant", help="plant file with today's pipes (connections.existing) and meters")
+    rec.add_argument("readings", help="CSV of readings: timestamp, meter, value (the plant file's units)")
+    _meter_options(rec)
+    rec.add_argument("--each", action="store_true",
+                     help="reconcile every timestamp (default: the mean of each meter over the period)")
+    rec.add_argument("--out", metavar="FILE", help="also write the reconciled flows to FILE (CSV)")
+
+    mon = sub.add_parser("monitor", help="compare readings with a plan and list the alarms")
+    mon.add_argument("plant", help="plant file with meters")
+    mon.add_argument("plan", help="the plan's JSON, as printed by 'cascade solve PLANT --json'")
+    mon.add_argument("readings", help="CSV of readings: timestamp, meter, value (the plant file's units)")
+    _meter_options(mon)
+    mon.add_argument("--out", metavar="FILE", help="also write the alarms to FILE (CSV)")
+
     validate = sub.add_parser("validate", help="check a plant file and list every problem")
     validate.add_argument("plant")
 
@@ -92,6 +109,96 @@ def _solve_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", default=None, metavar="NAME|FILE",
                         help="HiGHS settings: default, screening, deterministic, or a TOML file like solvers/*.toml")
     parser.add_argument("--json", action="store_true", help="print the plan as JSON")
+
+
+def _meter_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--meters", metavar="FILE", help="meter table (CSV, YAML or JSON) instead of the plant's")
+    parser.add_argument("--level", type=float, default=0.05, metavar="A",
+                        help="statistical level of the gross-error tests (default 0.05)")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _metered(args: argparse.Namespace):
+    """The plant, its meters and the readings (problems with rows reported on stderr, good rows kept)."""
+    from .io import read_plant
+    from .metering import read_meters, read_readings
+
+    plant = read_plant(args.plant)
+    meters = read_meters(args.meters, plant) if args.meters else list(plant.meters)
+    if not meters:
+        raise PlantDataError(f"{args.plant} has no meters: add a 'meters:' section, or give --meters FILE")
+    readings = read_readings(args.readings, meters, units=plant.units)
+    for message in readings.messages():
+        print(f"cascade: warning: {args.readings}: {message}", file=sys.stderr)
+    if readings.rows_kept == 0:
+        raise PlantDataError(f"{args.readings}: no usable readings")
+    return plant, meters, readings
+
+
+def _reconcile(args: argparse.Namespace) -> int:
+    from .io import write_text_atomic
+    from .reconcile import reconcile, reconcile_series
+    from .units import factor
+
+    plant, meters, readings = _metered(args)
+    scale = 1.0 / factor("flow", plant.units["flow"])
+    if args.each:
+        series = reconcile_series(plant, readings, meters=meters, level=args.level)
+        flows = series.flows * scale
+        if args.out:
+            write_text_atomic(args.out, flows.to_csv())
+        if args.json:
+            print(json.dumps({
+                "flow_unit": plant.units["flow"],
+                "tests": json.loads(series.tests.reset_index().to_json(orient="records", date_format="iso")),
+                "gross_errors": json.loads(series.gross_errors.assign(
+                    size=series.gross_errors["size"] * scale, sd=series.gross_errors["sd"] * scale).to_json(
+                    orient="records", date_format="iso")),
+                "flows": json.loads(flows.reset_index().to_json(orient="records", date_format="iso")),
+            }, indent=2, ensure_ascii=False))
+        else:
+            tests = series.tests
+            print(f"Water balance of {plant.name} at {len(tests)} timestamps: global test failed at "
+                  f"{int(tests['passed'].eq(False).sum())}, gross errors accepted at "
+                  f"{int((tests['errors'] > 0).sum())}")
+            if not series.gross_errors.empty:
+                counts = series.gross_errors.groupby(["kind", "where"]).size()
+                for (kind, where), n in counts.items():
+                    print(f"  {'meter' if kind == 'meter' else 'leak at'} {where}: {n} timestamp(s)")
+        return EXIT_OK
+    result = reconcile(plant, readings, meters=meters, level=args.level)
+    if args.out:
+        write_text_atomic(args.out, result.flows.assign(
+            flow=result.flows["flow"] * scale, sd=result.flows["sd"] * scale,
+            reference=result.flows["reference"] * scale).to_csv(index=False))
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        unit = plant.units["flow"]
+        print(result.summary())
+        print(f"\nWater balance table (GB/T 12452, {unit}):")
+        print((result.balance_table() * scale).to_string(float_format=lambda v: f"{v:.4g}"))
+        print("\nMetering coverage (GB/T 24789 levels):")
+        cov = result.coverage()[["level", "scope", "coverage", "required", "meets", "meters"]]
+        print(cov.to_string(index=False, float_format=lambda v: f"{v:.1%}"))
+    return EXIT_OK
+
+
+def _monitor(args: argparse.Namespace) -> int:
+    from .io import write_text_atomic
+    from .monitor import monitor
+
+    plant, meters, readings = _metered(args)
+    result = monitor(plant, args.plan, readings, meters=meters, level=args.level)
+    if args.out:
+        write_text_atomic(args.out, result.alarms.to_csv(index=False))
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False, default=str))
+    else:
+        print(result.summary())
+        if not result.alarms.empty:
+            print(result.alarms.drop(columns=["message"]).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    return EXIT_OK
 
 
 def _solve(plant, args: argparse.Namespace) -> int:
@@ -205,6 +312,10 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.command == "standards":
         return _standards(args)
+    if args.command == "reconcile":
+        return _reconcile(args)
+    if args.command == "monitor":
+        return _monitor(args)
     if args.command == "validate":
         plant = read_plant(args.plant, validate=False)
         report = plant.validate()
