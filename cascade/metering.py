@@ -18,6 +18,36 @@ factor 2, so ``rsd = accuracy_class / 200``). Its ``level`` is the metering leve
 Meters are kept on the plant (:attr:`cascade.Plant.meters`, the plant file's ``meters:``, or a
 meter table beside the plant file read by :func:`read_meters`) in canonical units (t/h, ppm) and
 checked by :func:`meter_problems` (validation code ``bad_meter``).
+
+**Readings** (:func:`read_readings`) come as a long table, one reading a row: columns
+``timestamp``, ``meter``, ``value`` (a CSV file or a DataFrame), values in the plant's flow unit
+for flow meters and its concentration unit for analysers. Every row that can be used is kept;
+every other row is reported with its kind and row number and left out:
+
+======================  =======  ==============================================================
+kind                    drops    meaning
+======================  =======  ==============================================================
+bad_row                 yes      a CSV row with more fields than the header (a comma inside a
+                                 number such as ``1,234.5``?) or too few for the three columns
+unknown_meter           yes      the meter id is not one of the meters
+bad_timestamp           yes      the timestamp cannot be read, or it has a UTC offset where most
+                                 have none (or the other way round)
+bad_value               yes      the value is empty, not a number, NaN or infinite
+negative_flow           yes      a flow meter reads below zero
+negative_concentration  yes      an analyser reads below zero
+duplicate               yes/no   one meter read twice at one time: equal values are kept once
+                                 (a note, nothing dropped), different values are all dropped
+irregular               no       timestamps off the regular step (kept)
+gap                     no       timestamps of the regular series with no reading at all
+missing                 no       a meter without a reading at timestamps other meters have
+======================  =======  ==============================================================
+
+Row numbers are **data-row numbers**, 1-based: row 1 is the first line after the header, so in a
+CSV file row ``n`` is ``n`` lines below the header (line ``n + 1`` when the header is the first
+line; a blank line counts as a row and is skipped without a problem; a quoted value spanning
+lines shifts the rows after it). For a DataFrame, row ``n`` is
+its ``n``-th row. :func:`simulate_readings` makes noisy readings of known true values, for tests
+and studies of a metering plan.
 """
 
 from __future__ import annotations
@@ -27,12 +57,16 @@ import difflib
 import math
 import numbers
 import os
+import re
+import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from .exceptions import PlantDataError
@@ -47,8 +81,18 @@ LEVELS = (1, 2, 3)
 METER_KEYS = ("id", "at", "quantity", "rsd", "sd", "accuracy_class", "level", "description")
 #: The ways to give a meter's accuracy (exactly one of them).
 ACCURACY_KEYS = ("rsd", "sd", "accuracy_class")
+#: The columns a readings table needs (matched ignoring case and surrounding blanks).
+READING_COLUMNS = ("timestamp", "meter", "value")
+#: The columns of :attr:`Readings.problems`.
+PROBLEM_COLUMNS = ("kind", "rows", "meter", "timestamp", "message", "dropped")
+#: The kinds of reading problems, in the order they are looked for.
+PROBLEM_KINDS = (
+    "bad_row", "unknown_meter", "bad_timestamp", "bad_value", "negative_flow", "negative_concentration",
+    "duplicate", "irregular", "gap", "missing",
+)
 _LEVEL_TEXT = "1 (plant boundary), 2 (sub-units and workshops) or 3 (main water-using equipment)"
 _SHOWN_IDS = 30  # ids listed in a message before "and N more"
+_SHOWN_ROWS = 5  # row numbers listed in a message before "and N more"
 
 
 @dataclass(frozen=True)
@@ -462,3 +506,563 @@ def _csv_table(path: Path, label: str) -> tuple[list[str], list[tuple[int, list[
         raise PlantDataError(f"{label}: not a readable CSV file (line {reader.line_num}: {exc})") from None
     return header or [], rows
 
+
+# ---------------------------------------------------------------------- readings
+@dataclass
+class Readings:
+    """Meter readings as read by :func:`read_readings`: the usable values and every problem.
+
+    Attributes
+    ----------
+    values : DataFrame
+        One row per timestamp (a sorted DatetimeIndex named ``timestamp``, timezone-naive), one
+        column per meter in the order of the meters given (every meter, even one without
+        readings); floats in canonical units (t/h, ppm); NaN where a meter has no usable reading.
+    problems : DataFrame
+        Columns ``kind`` (see :data:`PROBLEM_KINDS` and the module notes), ``rows`` (list of the
+        data-row numbers concerned, 1-based; empty for gap and missing), ``meter`` (None where no
+        meter is concerned), ``timestamp`` (NaT where none), ``message`` and ``dropped`` (how many
+        rows the problem took out of ``values``). Empty, with these columns, when all is clean.
+    rows_read : int
+        Data rows read (blank lines not counted).
+    rows_kept : int
+        Readings in ``values`` (a reading repeated with the same value counts once).
+    step : Timedelta or None
+        The time step the gaps were judged by: the one given, or the one inferred (None when none was
+        given and there are fewer than two timestamps).
+    source : str
+        The file (or ``'readings'`` for a DataFrame), for messages.
+    """
+
+    values: pd.DataFrame
+    problems: pd.DataFrame
+    rows_read: int
+    rows_kept: int
+    step: pd.Timedelta | None
+    source: str = "readings"
+
+    @property
+    def ok(self) -> bool:
+        """True when no row was dropped (gaps, missing readings and repeated equal readings allowed)."""
+        return not bool((self.problems["dropped"] > 0).any())
+
+    def mean(self) -> pd.Series:
+        """The mean reading of each meter over the timestamps (NaN skipped; NaN for a meter without readings)."""
+        return self.values.mean()
+
+    def count(self) -> pd.Series:
+        """The number of usable readings of each meter."""
+        return self.values.count()
+
+    def messages(self) -> list[str]:
+        """The problems as text, one line per kind and meter (a few row numbers, then "and N more").
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> table = pd.DataFrame({"timestamp": ["2026-03-01 00:00", "2026-03-01 01:00", "2026-03-01 02:00"],
+        ...                       "meter": ["FT-1", "FT-1", "FT-1"], "value": [10.0, "n/a", 11.0]})
+        >>> read_readings(table, [Meter("FT-1", "FW", rsd=0.02)]).messages()
+        ["row 2: meter 'FT-1' at 2026-03-01 01:00: value 'n/a' is not a number; reading dropped"]
+        """
+        out = []
+        groups: dict[tuple[str, Any], list[int]] = {}
+        for position, (kind, meter) in enumerate(zip(self.problems["kind"], self.problems["meter"], strict=True)):
+            groups.setdefault((kind, meter), []).append(position)
+        for (kind, meter), positions in groups.items():
+            part = self.problems.iloc[positions]
+            if len(part) == 1:
+                out.append(part["message"].iloc[0])
+                continue
+            rows = sorted(r for rs in part["rows"] for r in rs)
+            who = f"meter '{meter}': " if meter is not None else ""
+            where = f" (rows {_rows_text(rows)})" if rows else ""
+            dropped = int(part["dropped"].sum())
+            fate = f", {dropped} rows dropped" if dropped else ""
+            shown = list(part["message"].iloc[:2])
+            more = f"; and {len(part) - 2} more" if len(part) > 2 else ""
+            out.append(f"{who}{len(part)} {_NOUNS.get(kind, kind)}{where}{fate}: {'; '.join(shown)}{more}")
+        return out
+
+    def __repr__(self) -> str:
+        shape = f"{len(self.values)} timestamps x {self.values.shape[1]} meters"
+        return (f"<Readings {self.source}: {self.rows_kept} of {self.rows_read} rows kept, {shape}, "
+                f"{len(self.problems)} problems>")
+
+
+_NOUNS = {
+    "bad_row": "malformed rows",
+    "unknown_meter": "unknown meter ids",
+    "bad_timestamp": "unreadable timestamps",
+    "bad_value": "unusable values",
+    "negative_flow": "negative flow readings",
+    "negative_concentration": "negative concentration readings",
+    "duplicate": "repeated readings",
+    "irregular": "groups of timestamps off the step",
+    "gap": "gaps in the timestamps",
+    "missing": "missing-reading notes",
+}
+
+# a date: digits, a separator, digits (2026-03-01, 01/03/2026, 2026.3.1), 8 digits (20260301), or a month's name
+# and a number
+_DATE = re.compile(r"\d\s*[-/.]\s*\d|\d{8}|[a-z]{3}.*\d|\d.*[a-z]{3}", re.IGNORECASE)
+# a time of day followed by a UTC offset: 05:00Z, 05:00:00+08:00, 05:00 +0800, 05:00 UTC
+_OFFSET = re.compile(r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:z|utc|gmt|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
+
+
+def read_readings(
+    source: str | os.PathLike | pd.DataFrame,
+    meters: Iterable[Meter],
+    *,
+    units: Mapping[str, str] | None = None,
+    step: str | pd.Timedelta | None = None,
+) -> Readings:
+    """Read meter readings, keep every usable row and report every other one.
+
+    Parameters
+    ----------
+    source : path or DataFrame
+        A CSV file in long format, one reading a row, with columns ``timestamp``, ``meter`` and
+        ``value`` (header names matched ignoring case and surrounding blanks; other columns are
+        ignored; separator ``,``, ``;`` or tab; UTF-8 or GB 18030), or a DataFrame with those columns.
+    meters : iterable of Meter
+        The meters the readings may name (:attr:`cascade.Plant.meters`).
+    units : mapping, optional
+        The plant's units (:attr:`cascade.Plant.units`): flow readings are in ``units["flow"]``,
+        analyser readings in ``units["concentration"]``. Default t/h and ppm.
+    step : str or Timedelta, optional
+        The time step of the readings (``"1h"``, ``"15min"``); default the most common spacing
+        between consecutive timestamps (the shorter one on a tie).
+
+    Returns
+    -------
+    Readings
+        ``values`` in canonical units (t/h, ppm) and ``problems`` (see the module notes for the
+        kinds). Row numbers are data-row numbers: row 1 is the line after the header.
+
+    Raises
+    ------
+    PlantDataError
+        Nothing usable: the file is missing, unreadable or empty, a required column is missing
+        (the message lists the columns found), or there is no row at all; also meters that share
+        an id, an unknown unit or a bad ``step``.
+
+    Notes
+    -----
+    Timestamps are read by pandas (ISO 8601 such as ``2026-03-01 05:00`` is safest; ``03/01/2026`` is
+    read month first); each needs a date (a time alone, ``12:00``, or a bare number is refused).
+    Timestamps with a UTC offset (``05:00+08:00``, ``05:00Z``) are converted to UTC and the offset
+    dropped; when some timestamps have an offset and others not, those of the smaller group (those
+    with an offset, on a tie) are reported as ``bad_timestamp``, since the two cannot be put on one
+    clock. The regular series for ``gap`` starts at the first timestamp; timestamps off it are kept
+    and reported as ``irregular``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"timestamp": ["2026-03-01 00:00", "2026-03-01 00:00", "2026-03-01 01:00"],
+    ...                       "meter": ["FT-1", "FT-9", "FT-1"], "value": [10.0, 3.0, 12.0]})
+    >>> readings = read_readings(table, [Meter("FT-1", "FW", rsd=0.02)], units={"flow": "kg/s"})
+    >>> readings.values["FT-1"].tolist(), readings.rows_kept, list(readings.problems["kind"])
+    ([36.0, 43.2], 2, ['unknown_meter'])
+    """
+    meters = list(meters)
+    ids = [m.id for m in meters]
+    twice = [i for i, n in Counter(ids).items() if n > 1]
+    if twice:
+        raise PlantDataError(f"meters: id {', '.join(map(repr, twice))} is given more than once; each meter needs "
+                             "its own tag")
+    if isinstance(source, pd.DataFrame):
+        label = "readings"
+        header, rows = [str(c) for c in source.columns], []
+    elif isinstance(source, str | os.PathLike):
+        label = str(Path(source))
+        header, rows = _csv_table(Path(source), label)
+    else:
+        raise PlantDataError(f"readings come from a CSV file or a DataFrame, got {type(source).__name__}")
+    scale = _scales(units, label)
+    step = _as_step(step)
+    names = [str(name).strip().lower() for name in header]
+    missing = [c for c in READING_COLUMNS if c not in names]
+    if missing:
+        raise PlantDataError(
+            f"{label}: no column {' and no column '.join(repr(c) for c in missing)}; readings need the columns "
+            f"timestamp, meter and value, one reading a row (columns found: {', '.join(map(str, header)) or 'none'})"
+        )
+    if not (len(source) if isinstance(source, pd.DataFrame) else rows):
+        raise PlantDataError(f"{label}: no readings (a header and no rows)")
+    columns = [names.index(c) for c in READING_COLUMNS]
+    if isinstance(source, pd.DataFrame):
+        frame = pd.DataFrame({"row": np.arange(1, len(source) + 1)})
+        stamps = source.iloc[:, columns[0]].reset_index(drop=True)
+        meter_ids = source.iloc[:, columns[1]].reset_index(drop=True)
+        raw_values = source.iloc[:, columns[2]].reset_index(drop=True)
+        short = np.zeros(len(frame), dtype=bool)
+        widths = np.zeros(len(frame), dtype=int)
+    else:
+        widths = np.array([len(cells) for _, cells in rows])
+        long = [len(cells) > len(names) and any(f.strip() for f in cells[len(names):]) for _, cells in rows]
+        short = (widths <= max(columns)) | np.array(long, dtype=bool)
+        frame = pd.DataFrame({"row": [n for n, _ in rows]})
+
+        def column(k: int) -> pd.Series:
+            return pd.Series([cells[k] if k < len(cells) else "" for _, cells in rows], dtype=object)
+
+        stamps, meter_ids, raw_values = (column(k) for k in columns)
+    frame["meter"] = _texts(meter_ids)
+    frame["ts"], stamp_text, offset_bad = _parse_stamps(stamps)
+    frame["value"], value_text = _parse_values(raw_values)
+    known = {m.id: m for m in meters}
+    flow = frame["meter"].map({m.id: m.is_flow for m in meters}).fillna(True).to_numpy(dtype=bool)
+    frame["value"] = frame["value"] * np.where(flow, scale["flow"], scale["concentration"])
+    found = _Found(label)
+    alive = np.ones(len(frame), dtype=bool)
+
+    for i in np.flatnonzero(short):  # malformed CSV rows
+        row = int(frame.at[i, "row"])
+        found.add("bad_row", [row], None, None, 1,
+                  f"row {row} has {widths[i]} fields where the header has {len(names)}"
+                  + (" (a comma inside a number such as 1,234.5? quote it or leave out the thousands separator)"
+                     if widths[i] > len(names) else "") + "; row dropped")
+    alive &= ~short
+
+    unknown = alive & ~frame["meter"].isin(list(known)).to_numpy()
+    for meter_id, index in frame[unknown].groupby("meter", sort=False).groups.items():
+        rows_of = frame.loc[index, "row"].tolist()
+        count = f"{len(rows_of)} row{'s' if len(rows_of) > 1 else ''} ({_rows_text(rows_of)})"
+        if meter_id == "":
+            message = f"{count} name no meter; dropped"
+        else:
+            message = (f"meter '{meter_id}' is not one of the meters{_hint(meter_id, ids)}: {count} dropped; "
+                       f"known meters: {_listing(ids)}")
+        found.add("unknown_meter", rows_of, meter_id or None, None, len(rows_of), message)
+    alive &= ~unknown
+
+    for i in np.flatnonzero(alive & frame["ts"].isna().to_numpy()):
+        row, meter_id, text = int(frame.at[i, "row"]), frame.at[i, "meter"], stamp_text.iloc[i]
+        if offset_bad.iloc[i]:
+            why = (f"timestamp '{text}' has a UTC offset and most timestamps have none" if _OFFSET.search(text)
+                   else f"timestamp '{text}' has no UTC offset and most timestamps have one")
+            why += "; write all timestamps one way"
+        elif text == "":
+            why = "the timestamp is empty"
+        else:
+            why = f"timestamp '{text}' cannot be read as a date and time (write it as 2026-03-01 05:00)"
+        found.add("bad_timestamp", [row], meter_id, None, 1, f"row {row}: meter '{meter_id}': {why}; reading dropped")
+    alive &= frame["ts"].notna().to_numpy()
+
+    values = frame["value"].to_numpy()
+    for i in np.flatnonzero(alive & ~np.isfinite(values)):
+        row, meter_id, text = int(frame.at[i, "row"]), frame.at[i, "meter"], value_text.iloc[i]
+        if text == "":
+            why = "the value is empty"
+        elif np.isinf(values[i]):
+            why = f"value '{text}' is infinite"
+        else:
+            why = f"value '{text}' is not a number"
+        found.add("bad_value", [row], meter_id, frame.at[i, "ts"], 1,
+                  f"row {row}: meter '{meter_id}' at {_when(frame.at[i, 'ts'])}: {why}; reading dropped")
+    alive &= np.isfinite(values)
+
+    for i in np.flatnonzero(alive & (values < 0)):
+        row, meter_id, text = int(frame.at[i, "row"]), frame.at[i, "meter"], value_text.iloc[i]
+        meter = known[meter_id]
+        quantity = "flow" if meter.is_flow else "concentration"
+        unit = _unit_of(units, quantity)
+        fix = ("a flow meter reads 0 or more (installed the wrong way round?)" if meter.is_flow
+               else f"a concentration of {meter.quantity} is 0 or more (a zero offset of the analyser?)")
+        found.add(f"negative_{quantity}", [row], meter_id, frame.at[i, "ts"], 1,
+                  f"row {row}: meter '{meter_id}' at {_when(frame.at[i, 'ts'])}: {quantity} {text} {unit} is "
+                  f"negative; {fix}; reading dropped")
+    alive &= ~(values < 0)
+
+    good = frame[alive]
+    repeated = good[good.duplicated(["ts", "meter"], keep=False)]
+    for (stamp, meter_id), part in repeated.groupby(["ts", "meter"], sort=True):
+        rows_of = part["row"].tolist()
+        texts = [value_text.iloc[i] for i in part.index]
+        if part["value"].nunique() == 1:
+            found.add("duplicate", rows_of, meter_id, stamp, 0,
+                      f"meter '{meter_id}' at {_when(stamp)}: {len(part)} equal readings {texts[0]} (rows "
+                      f"{_rows_text(rows_of)}); one kept")
+            alive[part.index[1:]] = False
+        else:
+            shown = ", ".join(f"row {r}: {t}" for r, t in zip(rows_of, texts, strict=True))
+            found.add("duplicate", rows_of, meter_id, stamp, len(part),
+                      f"meter '{meter_id}' at {_when(stamp)}: {len(part)} different readings ({shown}); all "
+                      "dropped, since it cannot be told which is right")
+            alive[part.index] = False
+
+    kept = frame[alive]
+    table = kept.pivot(index="ts", columns="meter", values="value") if len(kept) else pd.DataFrame()
+    table = table.reindex(columns=ids).astype(float)
+    table.index = pd.DatetimeIndex(table.index, name="timestamp").astype("datetime64[ns]")
+    table.columns = pd.Index(ids)
+    table = table.sort_index()
+    step = _series_checks(table, kept, step, found)
+    for meter in meters:
+        column = table[meter.id]
+        if not column.isna().any() and len(table):
+            continue
+        if column.isna().all():
+            had = int((frame["meter"] == meter.id).sum())
+            what = (f"no usable reading (its {had} row{'s were' if had > 1 else ' was'} dropped: see the other "
+                    "problems)") if had else "no reading at all"
+            found.add("missing", [], meter.id, None, 0, f"meter '{meter.id}' has {what}")
+            continue
+        lost = table.index[column.isna()]
+        shown = ", ".join(_when(t) for t in lost[:3]) + (f" and {len(lost) - 3} more" if len(lost) > 3 else "")
+        found.add("missing", [], meter.id, lost[0], 0,
+                  f"meter '{meter.id}' has no reading at {len(lost)} of the {len(table)} timestamps other meters "
+                  f"have: {shown}")
+    return Readings(table, found.frame(), len(frame), int(alive.sum()), step, label)
+
+
+class _Found:
+    """Collects the problems of :func:`read_readings`."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.items: list[tuple] = []
+
+    def add(self, kind: str, rows: list[int], meter: Any, stamp: Any, dropped: int, message: str) -> None:
+        self.items.append((kind, [int(r) for r in rows], meter, stamp, message, int(dropped)))
+
+    def frame(self) -> pd.DataFrame:
+        columns = list(zip(*self.items, strict=True)) or [[]] * len(PROBLEM_COLUMNS)
+        data = dict(zip(PROBLEM_COLUMNS, columns, strict=True))
+        return pd.DataFrame({
+            "kind": pd.Series(data["kind"], dtype=object),
+            "rows": pd.Series(data["rows"], dtype=object),
+            "meter": pd.Series(data["meter"], dtype=object),
+            "timestamp": pd.Series(pd.to_datetime(list(data["timestamp"])), dtype="datetime64[ns]"),
+            "message": pd.Series(data["message"], dtype=object),
+            "dropped": pd.Series(data["dropped"], dtype="int64"),
+        })
+
+
+def _series_checks(table: pd.DataFrame, kept: pd.DataFrame, step: pd.Timedelta | None, found: _Found) -> Any:
+    """Report timestamps off the step (``irregular``) and missing steps (``gap``); return the step used."""
+    stamps = table.index
+    if len(stamps) < 2:
+        return step
+    if step is None:
+        spacing = pd.Series(stamps[1:] - stamps[:-1]).value_counts()
+        step = min(spacing.index[spacing == spacing.max()])
+    step_text = _step_text(step)
+    off = ((stamps - stamps[0]) % step) != pd.Timedelta(0)
+    if off.any():
+        odd = stamps[off]
+        rows = sorted(kept.loc[kept["ts"].isin(odd), "row"].tolist())
+        shown = ", ".join(_when(t) for t in odd[:3]) + (f" and {len(odd) - 3} more" if len(odd) > 3 else "")
+        found.add("irregular", rows, None, odd[0], 0,
+                  f"{len(odd)} timestamp{' is' if len(odd) == 1 else 's are'} off the {step_text} step that starts "
+                  f"at {_when(stamps[0])}: {shown}; kept (check the logger's clock, or give the step)")
+    on = stamps[~off]
+    for before, after in zip(on[:-1], on[1:], strict=True):
+        lost = int((after - before) / step) - 1
+        if lost > 0:
+            first, last = before + step, after - step
+            which = _when(first) if lost == 1 else f"{_when(first)} to {_when(last, first)}"
+            found.add("gap", [], None, first, 0,
+                      f"no readings between {_when(before)} and {_when(after, before)}: {lost} timestamp"
+                      f"{'s' if lost > 1 else ''} missing at the {step_text} step ({which})")
+    return step
+
+
+def _as_step(step: Any) -> pd.Timedelta | None:
+    if step is None:
+        return None
+    try:
+        value = pd.Timedelta(step)
+    except (ValueError, TypeError):
+        raise PlantDataError(f"step {step!r} is not a time step; give e.g. '1h' or '15min'") from None
+    if pd.isna(value) or value <= pd.Timedelta(0):
+        raise PlantDataError(f"step {step!r} must be a positive time step, e.g. '1h'")
+    return value
+
+
+def _parse_stamps(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Timestamps as naive datetime64[ns] (NaT where unreadable), their text, and which are NaT for a clash
+    of timestamps with and without a UTC offset."""
+    index = raw.index
+    if pd.api.types.is_datetime64_any_dtype(raw.dtype):
+        parsed = raw
+        if getattr(raw.dt, "tz", None) is not None:
+            parsed = raw.dt.tz_convert("UTC").dt.tz_localize(None)
+        text = raw.astype(str).where(raw.notna(), "")
+        return _ns(parsed), text, pd.Series(False, index=index)
+    text = _texts(raw, _stamp_text)
+    aware = text.str.contains(_OFFSET).astype(bool)
+    dated = text.str.contains(_DATE).astype(bool)  # "5" or "12:00" alone would be read as a day of this month
+    parsed = pd.Series(pd.NaT, index=index, dtype="datetime64[ns]")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "could not infer format": each element is then parsed on its own
+        plain = text[~aware & dated]
+        if len(plain):
+            first = pd.to_datetime(plain, errors="coerce")
+            retry = first.isna()
+            if retry.any():  # a format other than the first one's
+                first = first.astype(object)
+                first[retry] = pd.to_datetime(plain[retry], errors="coerce", format="mixed")
+            parsed[plain.index] = _ns(pd.to_datetime(first))
+        zoned = text[aware & dated]
+        if len(zoned):
+            utc = pd.to_datetime(zoned, errors="coerce", format="mixed", utc=True)
+            parsed[zoned.index] = _ns(utc.dt.tz_localize(None))
+    read = parsed.notna()
+    with_offset, without = int((read & aware).sum()), int((read & ~aware).sum())
+    clash = pd.Series(False, index=index)
+    if with_offset and without:
+        clash = read & (aware if with_offset <= without else ~aware)
+        parsed[clash] = pd.NaT
+    return parsed, text, clash
+
+
+def _ns(stamps: pd.Series) -> pd.Series:
+    """Naive timestamps in nanoseconds; NaT outside the years pandas holds so (1678-2261)."""
+    stamps = pd.to_datetime(stamps)
+    inside = (stamps.dt.year > 1677) & (stamps.dt.year < 2262)
+    return stamps.where(inside).astype("datetime64[ns]")
+
+
+def _stamp_text(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, np.datetime64):
+        return "" if np.isnat(value) else str(pd.Timestamp(value))
+    return str(value).strip()
+
+
+def _parse_values(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Values as floats (NaN where not a number: text, true/false, empty) and as text for messages."""
+    if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
+        numbers_ = raw.astype(float)
+        return numbers_, numbers_.map(lambda v: "" if math.isnan(v) else f"{v:g}").astype(object)
+    text = _texts(raw, lambda v: f"{v:g}" if isinstance(v, float) else str(v).strip())  # True: 'True', no number
+    numeric = pd.to_numeric(text, errors="coerce")
+    return pd.Series(numeric, dtype=float), text
+
+
+def _texts(raw: pd.Series, show: Any = None) -> pd.Series:
+    """Cells as stripped text ('' where missing); ``show`` turns a cell that is not text into text."""
+    if pd.api.types.infer_dtype(raw, skipna=True) in ("string", "empty"):
+        return raw.where(raw.notna(), "").astype(str).str.strip().astype(object)
+    show = show or (lambda v: str(v).strip())
+    return raw.map(lambda v: show(v) if _present(v) else "").astype(object)
+
+
+def _when(stamp: Any, after: Any = None) -> str:
+    """A timestamp for messages: 2026-03-01 05:00 (seconds if any; the date left out when it is ``after``'s)."""
+    if stamp is None or pd.isna(stamp):
+        return "?"
+    stamp = pd.Timestamp(stamp)
+    text = stamp.strftime("%Y-%m-%d %H:%M") if stamp.second == 0 and stamp.microsecond == 0 else str(stamp)
+    if after is not None and not pd.isna(after) and pd.Timestamp(after).date() == stamp.date():
+        return text.split(" ", 1)[1]
+    return text
+
+
+def _step_text(step: pd.Timedelta) -> str:
+    seconds = step.total_seconds()
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60), ("s", 1)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)} {unit}"
+    return str(step)
+
+
+def _rows_text(rows: Sequence[int], limit: int = _SHOWN_ROWS) -> str:
+    """``"4, 9 and 12"``, or ``"4, 9, 12, 15, 20 and 7 more"``."""
+    rows = [str(r) for r in rows]
+    if len(rows) == 1:
+        return rows[0]
+    if len(rows) <= limit:
+        return f"{', '.join(rows[:-1])} and {rows[-1]}"
+    return f"{', '.join(rows[:limit])} and {len(rows) - limit} more"
+
+
+# ---------------------------------------------------------------------- simulation
+def simulate_readings(
+    true_values: Mapping[str, float] | pd.DataFrame,
+    meters: Iterable[Meter],
+    timestamps: Iterable[Any] | None = None,
+    *,
+    seed: int | None = None,
+    bias: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
+    """Noisy readings of known true values, in the long format :func:`read_readings` reads.
+
+    Each reading is ``true * (1 + bias) + e`` with ``e`` drawn from a normal distribution of
+    standard deviation ``meter.standard_deviation(true)`` (:meth:`Meter.standard_deviation`).
+
+    Parameters
+    ----------
+    true_values : mapping or DataFrame
+        Meter id -> true value (canonical units), the same at every timestamp; or a DataFrame
+        indexed by timestamp with a column per meter (a NaN cell gives no reading).
+    meters : iterable of Meter
+        The meters read; each needs a true value. They need an accuracy.
+    timestamps : iterable of timestamps, optional
+        When the meters are read; required with a mapping. With a DataFrame, the rows to use
+        (default: all of them).
+    seed : int, optional
+        Seed of :func:`numpy.random.default_rng`: the same seed gives the same readings.
+    bias : mapping, optional
+        Meter id -> relative bias: 0.1 reads 10 % high, -0.05 reads 5 % low.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``timestamp``, ``meter``, ``value``, by timestamp then in the order of ``meters``.
+        Values are in canonical units (t/h, ppm); writing them in a plant's file units (dividing by
+        :func:`cascade.units.factor`) is the caller's job. A small flow may read below zero, as a
+        real meter's noise would (:func:`read_readings` drops such a reading).
+
+    Raises
+    ------
+    ValueError
+        A meter without a true value, a bias for an unknown meter, or no timestamps.
+
+    Examples
+    --------
+    >>> readings = simulate_readings({"FT-1": 100.0}, [Meter("FT-1", "FW", rsd=0.01)], ["2026-03-01"], seed=1)
+    >>> readings.columns.tolist(), bool(abs(readings["value"].iloc[0] - 100) < 5)
+    (['timestamp', 'meter', 'value'], True)
+    """
+    meters = list(meters)
+    ids = [m.id for m in meters]
+    if isinstance(true_values, pd.DataFrame):
+        frame = true_values
+        if timestamps is not None:
+            frame = frame.loc[pd.DatetimeIndex(pd.to_datetime(list(timestamps)))]
+        stamps = pd.DatetimeIndex(pd.to_datetime(frame.index))
+        absent = [i for i in ids if i not in frame.columns]
+    else:
+        if timestamps is None:
+            raise ValueError("give the timestamps at which the meters are read")
+        stamps = pd.DatetimeIndex(pd.to_datetime(list(timestamps)))
+        absent = [i for i in ids if i not in true_values]
+    if absent:
+        raise ValueError(f"no true value for meter {', '.join(map(repr, absent))}")
+    if isinstance(true_values, pd.DataFrame):
+        truth = frame[ids].to_numpy(dtype=float)
+    else:
+        truth = np.tile(np.array([float(true_values[i]) for i in ids]), (len(stamps), 1))
+    bias = dict(bias or {})
+    stray = [k for k in bias if k not in ids]
+    if stray:
+        raise ValueError(f"bias names {', '.join(map(repr, stray))}, which {'is' if len(stray) == 1 else 'are'} not "
+                         f"one of the meters ({', '.join(ids)})")
+    shift = np.array([1.0 + float(bias.get(i, 0.0)) for i in ids])
+    sd = np.zeros(truth.shape)
+    for (t, j), x in np.ndenumerate(truth):
+        if math.isfinite(x):
+            sd[t, j] = meters[j].standard_deviation(float(x))
+    noise = np.random.default_rng(seed).standard_normal(truth.shape) * sd
+    value = truth * shift + noise
+    out = pd.DataFrame({
+        "timestamp": np.repeat(stamps.to_numpy(), len(ids)),
+        "meter": np.tile(np.array(ids, dtype=object), len(stamps)),
+        "value": value.ravel(),
+    })
+    return out[np.isfinite(out["value"].to_numpy())].reset_index(drop=True)

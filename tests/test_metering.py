@@ -18,9 +18,12 @@ import yaml
 from cascade import Plant, PlantDataError, examples, read_plant, write_plant
 from cascade.io import plant_to_dict
 from cascade.metering import (
+    PROBLEM_COLUMNS,
     Meter,
     meter_problems,
     read_meters,
+    read_readings,
+    simulate_readings,
 )
 
 
@@ -345,3 +348,385 @@ def test_read_meters_from_a_dataframe():
     frame.loc[1, "quantity"] = "TOC"
     with pytest.raises(PlantDataError, match="row 2|quantity 'TOC' is neither 'flow' nor a contaminant"):
         read_meters(frame, small())
+
+
+# ------------------------------------------------------------------ readings
+METERS = [
+    Meter("FT-1", "mains", rsd=0.02),
+    Meter("FT-2", ("mains", "boiler_feed"), sd=0.2),
+    Meter("AT-1", "wash", "COD", sd=5),
+]
+T0 = pd.Timestamp("2026-03-01 00:00")
+
+
+def hours(*offsets: float) -> list[pd.Timestamp]:
+    return [T0 + pd.Timedelta(hours=h) for h in offsets]
+
+
+def write(tmp_path, text: str, name: str = "readings.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+CLEAN = """timestamp,meter,value
+2026-03-01 00:00,FT-1,10
+2026-03-01 00:00,FT-2,4
+2026-03-01 00:00,AT-1,50
+2026-03-01 01:00,FT-1,11
+2026-03-01 01:00,FT-2,4.5
+2026-03-01 01:00,AT-1,55
+2026-03-01 02:00,FT-1,12
+2026-03-01 02:00,FT-2,5
+2026-03-01 02:00,AT-1,60
+"""
+
+
+def expected(rows: dict[pd.Timestamp, list[float]]) -> pd.DataFrame:
+    frame = pd.DataFrame.from_dict(rows, orient="index", columns=["FT-1", "FT-2", "AT-1"], dtype=float)
+    frame.index = pd.DatetimeIndex(frame.index, name="timestamp").astype("datetime64[ns]")
+    return frame
+
+
+CLEAN_VALUES = {T0: [10, 4, 50], T0 + pd.Timedelta("1h"): [11, 4.5, 55], T0 + pd.Timedelta("2h"): [12, 5, 60]}
+
+
+def kinds(readings) -> list[str]:
+    return list(readings.problems["kind"])
+
+
+def test_clean_readings(tmp_path):
+    readings = read_readings(write(tmp_path, CLEAN), METERS)
+    pd.testing.assert_frame_equal(readings.values, expected(CLEAN_VALUES))
+    assert list(readings.problems.columns) == list(PROBLEM_COLUMNS) and readings.problems.empty
+    assert readings.ok and readings.messages() == []
+    assert (readings.rows_read, readings.rows_kept, readings.step) == (9, 9, pd.Timedelta("1h"))
+    assert readings.mean().to_dict() == {"FT-1": 11.0, "FT-2": 4.5, "AT-1": 55.0}
+    assert readings.count().to_dict() == {"FT-1": 3, "FT-2": 3, "AT-1": 3}
+
+
+def test_readings_are_converted_from_the_plant_units(tmp_path):
+    readings = read_readings(write(tmp_path, CLEAN), METERS, units=small(flow="kg/s", concentration="mg/L").units)
+    assert readings.values["FT-1"].tolist() == [36.0, 11 * 3.6, 12 * 3.6]
+    assert readings.values["AT-1"].tolist() == [50.0, 55.0, 60.0]  # analysers take the concentration unit
+    readings = read_readings(write(tmp_path, CLEAN), METERS, units={"flow": "kg/h"})
+    assert readings.values["FT-2"].tolist() == [v * 0.001 for v in (4, 4.5, 5)]
+    with pytest.raises(PlantDataError, match="flow unit 'gpm' is not known"):
+        read_readings(write(tmp_path, CLEAN), METERS, units={"flow": "gpm"})
+
+
+def test_header_names_ignore_case_and_blanks_extra_columns_and_a_semicolon(tmp_path):
+    text = "\ufeff Quality ; TimeStamp ;METER; Value \n"
+    text += "".join(f"good;{line.replace(',', ';')}\n" for line in CLEAN.splitlines()[1:])
+    readings = read_readings(write(tmp_path, text), METERS)
+    pd.testing.assert_frame_equal(readings.values, expected(CLEAN_VALUES))
+    assert readings.problems.empty
+
+
+def test_a_meter_without_readings_is_a_column_of_nan(tmp_path):
+    meters = [*METERS, Meter("FT-9", "sewer", rsd=0.05)]
+    readings = read_readings(write(tmp_path, CLEAN), meters)
+    assert list(readings.values.columns) == ["FT-1", "FT-2", "AT-1", "FT-9"]
+    assert readings.values["FT-9"].isna().all() and readings.count()["FT-9"] == 0
+    assert math.isnan(readings.mean()["FT-9"])
+    assert readings.messages() == ["meter 'FT-9' has no reading at all"]
+    assert readings.ok  # nothing was dropped
+
+
+def test_nothing_usable_is_an_error(tmp_path):
+    with pytest.raises(PlantDataError, match="absent.csv: no such file"):
+        read_readings(tmp_path / "absent.csv", METERS)
+    path = write(tmp_path, "time,tag,value,unit\n2026-03-01,FT-1,3,t/h\n")
+    with pytest.raises(PlantDataError) as raised:
+        read_readings(path, METERS)
+    assert str(raised.value) == (
+        f"{path}: no column 'timestamp' and no column 'meter'; readings need the columns timestamp, meter and value, "
+        "one reading a row (columns found: time, tag, value, unit)"
+    )
+    with pytest.raises(PlantDataError, match="no readings"):
+        read_readings(write(tmp_path, "timestamp,meter,value\n\n"), METERS)
+    with pytest.raises(PlantDataError, match="the file is empty"):
+        read_readings(write(tmp_path, "\n \n"), METERS)
+    with pytest.raises(PlantDataError, match="no readings"):
+        read_readings(pd.DataFrame(columns=["timestamp", "meter", "value"]), METERS)
+    with pytest.raises(PlantDataError, match="'FT-1' is given more than once"):
+        read_readings(write(tmp_path, CLEAN), [*METERS, METERS[0]])
+
+
+def test_unknown_meters_are_dropped_and_listed_with_counts_and_the_known_ids(tmp_path):
+    text = CLEAN + "2026-03-01 00:00,FT-11,3\n2026-03-01 01:00,FT-11,3\n2026-03-01 01:00,PT-5,1\n"
+    readings = read_readings(write(tmp_path, text), METERS)
+    pd.testing.assert_frame_equal(readings.values, expected(CLEAN_VALUES))
+    assert kinds(readings) == ["unknown_meter", "unknown_meter"]
+    assert readings.problems["rows"].tolist() == [[10, 11], [12]]
+    assert readings.problems["dropped"].tolist() == [2, 1]
+    assert readings.messages() == [
+        "meter 'FT-11' is not one of the meters (did you mean 'FT-1'?): 2 rows (10 and 11) dropped; known meters: "
+        "FT-1, FT-2, AT-1",
+        "meter 'PT-5' is not one of the meters: 1 row (12) dropped; known meters: FT-1, FT-2, AT-1",
+    ]
+    assert not readings.ok and (readings.rows_read, readings.rows_kept) == (12, 9)
+
+
+@pytest.mark.parametrize(("value", "why"), [
+    ("abc", "value 'abc' is not a number"),
+    ("", "the value is empty"),
+    ("NaN", "value 'NaN' is not a number"),
+    ("inf", "value 'inf' is infinite"),
+    ("-Infinity", "value '-Infinity' is infinite"),
+    ("1,5", None),  # a decimal comma in a comma-separated file: a malformed row
+])
+def test_bad_values_are_dropped_and_the_rest_kept(tmp_path, value, why):
+    text = CLEAN.replace("2026-03-01 01:00,FT-2,4.5", f"2026-03-01 01:00,FT-2,{value}")
+    readings = read_readings(write(tmp_path, text), METERS)
+    values = dict(CLEAN_VALUES)
+    values[T0 + pd.Timedelta("1h")] = [11, math.nan, 55]
+    pd.testing.assert_frame_equal(readings.values, expected(values))
+    problem = readings.problems.iloc[0]
+    assert problem["rows"] == [5] and problem["dropped"] == 1
+    if why is None:
+        assert problem["kind"] == "bad_row"
+        assert problem["message"].startswith("row 5 has 4 fields where the header has 3 (a comma inside a number")
+    else:
+        assert problem["kind"] == "bad_value" and problem["meter"] == "FT-2"
+        assert problem["timestamp"] == T0 + pd.Timedelta("1h")
+        assert problem["message"] == f"row 5: meter 'FT-2' at 2026-03-01 01:00: {why}; reading dropped"
+    # the meter's gap at 01:00 is reported too, without dropping anything
+    assert kinds(readings)[1:] == ["missing"]
+    assert readings.problems["message"].iloc[1] == (
+        "meter 'FT-2' has no reading at 1 of the 3 timestamps other meters have: 2026-03-01 01:00")
+
+
+def test_bad_timestamps_are_dropped(tmp_path):
+    text = CLEAN + "yesterday,FT-1,99\n,FT-2,99\n2026-02-30 01:00,AT-1,99\n12:00,FT-1,99\n7,FT-1,99\n"
+    readings = read_readings(write(tmp_path, text), METERS)
+    pd.testing.assert_frame_equal(readings.values, expected(CLEAN_VALUES))
+    assert kinds(readings) == ["bad_timestamp"] * 5
+    assert readings.problems["rows"].tolist() == [[10], [11], [12], [13], [14]]  # a time or a number alone: no date
+    assert readings.problems["message"].tolist()[:3] == [
+        "row 10: meter 'FT-1': timestamp 'yesterday' cannot be read as a date and time (write it as 2026-03-01 "
+        "05:00); reading dropped",
+        "row 11: meter 'FT-2': the timestamp is empty; reading dropped",
+        "row 12: meter 'AT-1': timestamp '2026-02-30 01:00' cannot be read as a date and time (write it as "
+        "2026-03-01 05:00); reading dropped",
+    ]
+    assert readings.problems["timestamp"].isna().all()
+
+
+def test_other_timestamp_formats_are_read(tmp_path):
+    text = ("timestamp,meter,value\n2026-03-01T00:00:00,FT-1,1\n2026/03/01 01:00,FT-1,2\n"
+            "03/01/2026 02:00,FT-1,3\n2026-03-01 03:00:00.000,FT-1,4\n")
+    readings = read_readings(write(tmp_path, text), METERS[:1])
+    assert readings.values["FT-1"].to_dict() == dict(zip(hours(0, 1, 2, 3), [1.0, 2.0, 3.0, 4.0], strict=True))
+    assert readings.problems.empty
+
+
+def test_timestamps_with_an_offset_are_utc_and_the_minority_of_a_mix_is_dropped(tmp_path):
+    text = "timestamp,meter,value\n2026-03-01 08:00+08:00,FT-1,1\n2026-03-01T01:00:00Z,FT-1,2\n"
+    readings = read_readings(write(tmp_path, text), METERS[:1])
+    assert readings.values["FT-1"].to_dict() == {hours(0)[0]: 1.0, hours(1)[0]: 2.0}
+    text = CLEAN + "2026-03-01 11:00+08:00,FT-1,13\n"
+    readings = read_readings(write(tmp_path, text), METERS)
+    pd.testing.assert_frame_equal(readings.values, expected(CLEAN_VALUES))
+    assert kinds(readings) == ["bad_timestamp"]
+    assert readings.problems["message"].iloc[0] == (
+        "row 10: meter 'FT-1': timestamp '2026-03-01 11:00+08:00' has a UTC offset and most timestamps have none; "
+        "write all timestamps one way; reading dropped")
+
+
+def test_negative_readings_are_dropped_and_zero_is_kept(tmp_path):
+    text = (CLEAN.replace("01:00,FT-1,11", "01:00,FT-1,-0.5").replace("02:00,AT-1,60", "02:00,AT-1,-2")
+            .replace("02:00,FT-2,5", "02:00,FT-2,0"))
+    readings = read_readings(write(tmp_path, text), METERS, units={"flow": "kg/s"})
+    values = {T0: [36.0, 4 * 3.6, 50.0], T0 + pd.Timedelta("1h"): [math.nan, 4.5 * 3.6, 55.0],
+              T0 + pd.Timedelta("2h"): [12 * 3.6, 0.0, math.nan]}
+    pd.testing.assert_frame_equal(readings.values, expected(values))
+    assert kinds(readings)[:2] == ["negative_flow", "negative_concentration"]
+    assert readings.problems["message"].tolist()[:2] == [
+        "row 4: meter 'FT-1' at 2026-03-01 01:00: flow -0.5 kg/s is negative; a flow meter reads 0 or more "
+        "(installed the wrong way round?); reading dropped",
+        "row 9: meter 'AT-1' at 2026-03-01 02:00: concentration -2 ppm is negative; a concentration of COD is 0 or "
+        "more (a zero offset of the analyser?); reading dropped",
+    ]
+    assert not readings.ok
+
+
+def test_equal_duplicates_are_kept_once_and_conflicting_ones_dropped(tmp_path):
+    text = CLEAN + "2026-03-01 01:00:00,FT-1,11.0\n2026-03-01 02:00,AT-1,61\n2026-03-01 02:00,AT-1,62\n"
+    readings = read_readings(write(tmp_path, text), METERS)
+    values = dict(CLEAN_VALUES)
+    values[T0 + pd.Timedelta("2h")] = [12, 5, math.nan]
+    pd.testing.assert_frame_equal(readings.values, expected(values))
+    equal, different = readings.problems.iloc[0], readings.problems.iloc[1]
+    assert (equal["kind"], equal["rows"], equal["dropped"]) == ("duplicate", [4, 10], 0)
+    assert equal["message"] == "meter 'FT-1' at 2026-03-01 01:00: 2 equal readings 11 (rows 4 and 10); one kept"
+    assert (different["kind"], different["rows"], different["dropped"]) == ("duplicate", [9, 11, 12], 3)
+    assert different["message"] == (
+        "meter 'AT-1' at 2026-03-01 02:00: 3 different readings (row 9: 60, row 11: 61, row 12: 62); all dropped, "
+        "since it cannot be told which is right")
+    assert (readings.rows_read, readings.rows_kept) == (12, 8)
+
+
+def test_equal_duplicates_alone_leave_the_readings_ok(tmp_path):
+    readings = read_readings(write(tmp_path, CLEAN + "2026-03-01 00:00,FT-2,4\n"), METERS)
+    assert kinds(readings) == ["duplicate"] and readings.ok
+    pd.testing.assert_frame_equal(readings.values, expected(CLEAN_VALUES))
+
+
+def test_gaps_are_reported_as_ranges_and_drop_nothing(tmp_path):
+    lines = ["timestamp,meter,value"] + [f"{t:%Y-%m-%d %H:%M},FT-1,{h}" for h, t in enumerate(hours(0, 1, 2, 5, 6, 8))]
+    readings = read_readings(write(tmp_path, "\n".join(lines) + "\n"), METERS[:1])
+    assert readings.values["FT-1"].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+    assert readings.step == pd.Timedelta("1h")
+    assert kinds(readings) == ["gap", "gap"] and readings.ok
+    assert readings.problems["message"].tolist() == [
+        "no readings between 2026-03-01 02:00 and 05:00: 2 timestamps missing at the 1 h step (2026-03-01 03:00 "
+        "to 04:00)",
+        "no readings between 2026-03-01 06:00 and 08:00: 1 timestamp missing at the 1 h step (2026-03-01 07:00)",
+    ]
+    assert readings.problems["timestamp"].tolist() == hours(3, 7)
+    assert readings.problems["rows"].tolist() == [[], []]
+    assert readings.messages()[0].startswith("2 gaps in the timestamps: no readings between 2026-03-01 02:00")
+
+
+def test_a_given_step_and_timestamps_off_it(tmp_path):
+    lines = ["timestamp,meter,value"] + [f"{t:%Y-%m-%d %H:%M},FT-1,1" for t in hours(0, 0.5, 1, 2, 2.25)]
+    path = write(tmp_path, "\n".join(lines) + "\n")
+    readings = read_readings(path, METERS[:1], step="1h")
+    assert readings.step == pd.Timedelta("1h") and readings.count()["FT-1"] == 5
+    assert kinds(readings) == ["irregular"]
+    assert readings.problems["rows"].iloc[0] == [2, 5]
+    assert readings.problems["message"].iloc[0] == (
+        "2 timestamps are off the 1 h step that starts at 2026-03-01 00:00: 2026-03-01 00:30, 2026-03-01 02:15; "
+        "kept (check the logger's clock, or give the step)")
+    assert read_readings(path, METERS[:1], step=pd.Timedelta("15min")).problems["kind"].tolist() == ["gap"] * 3
+    for bad in ("often", "-1h", "0s"):
+        with pytest.raises(PlantDataError, match="step"):
+            read_readings(path, METERS[:1], step=bad)
+
+
+def test_missing_readings_are_counted_per_meter(tmp_path):
+    text = CLEAN.replace("2026-03-01 01:00,FT-2,4.5\n", "").replace("2026-03-01 02:00,FT-2,5\n", "")
+    text += "".join(f"2026-03-01 0{h}:00,FT-1,1\n" for h in range(3, 8))
+    readings = read_readings(write(tmp_path, text), METERS)
+    assert readings.values["FT-2"].count() == 1
+    assert kinds(readings) == ["missing", "missing"] and readings.ok
+    assert readings.problems["message"].tolist() == [
+        "meter 'FT-2' has no reading at 7 of the 8 timestamps other meters have: 2026-03-01 01:00, 2026-03-01 "
+        "02:00, 2026-03-01 03:00 and 4 more",
+        "meter 'AT-1' has no reading at 5 of the 8 timestamps other meters have: 2026-03-01 03:00, 2026-03-01 "
+        "04:00, 2026-03-01 05:00 and 2 more",
+    ]
+    assert readings.problems["timestamp"].tolist() == hours(1, 3)
+
+
+def test_row_numbers_count_the_lines_after_the_header(tmp_path):
+    text = "timestamp,meter,value\n2026-03-01 00:00,FT-1,1\n\n2026-03-01 01:00,FT-1,x\n"
+    readings = read_readings(write(tmp_path, text), METERS[:1])
+    assert readings.problems["rows"].iloc[0] == [3]  # line 4 of the file
+    assert readings.rows_read == 2
+
+
+def test_a_malformed_row_is_dropped_and_its_neighbours_kept(tmp_path):
+    text = CLEAN.replace("2026-03-01 02:00,FT-1,12", "2026-03-01 02:00,FT-1,1,234.5") + "2026-03-01 03:00,FT-1\n"
+    readings = read_readings(write(tmp_path, text), METERS)
+    values = dict(CLEAN_VALUES)
+    values[T0 + pd.Timedelta("2h")] = [math.nan, 5, 60]
+    pd.testing.assert_frame_equal(readings.values, expected(values))
+    assert kinds(readings)[:2] == ["bad_row", "bad_row"]
+    assert readings.problems["message"].iloc[1] == "row 10 has 2 fields where the header has 3; row dropped"
+
+
+def test_messages_group_by_kind_and_meter_with_a_few_rows(tmp_path):
+    text = CLEAN + "".join(f"2026-03-01 0{h}:00,AT-1,bad{h}\n" for h in range(3, 10))
+    readings = read_readings(write(tmp_path, text), METERS)
+    bad = [m for m in readings.messages() if "unusable" in m]
+    assert bad == [
+        "meter 'AT-1': 7 unusable values (rows 10, 11, 12, 13, 14 and 2 more), 7 rows dropped: row 10: meter 'AT-1' "
+        "at 2026-03-01 03:00: value 'bad3' is not a number; reading dropped; row 11: meter 'AT-1' at 2026-03-01 "
+        "04:00: value 'bad4' is not a number; reading dropped; and 5 more"
+    ]
+    assert readings.values.shape == (3, 3)  # their timestamps had nothing usable
+
+
+def test_every_row_dropped_leaves_an_empty_table_with_every_meter(tmp_path):
+    readings = read_readings(write(tmp_path, "timestamp,meter,value\n2026-03-01,FT-1,x\n"), METERS)
+    assert readings.values.empty and list(readings.values.columns) == ["FT-1", "FT-2", "AT-1"]
+    assert readings.values.index.name == "timestamp" and readings.step is None
+    assert kinds(readings) == ["bad_value", "missing", "missing", "missing"]
+    assert readings.problems["message"].iloc[1] == ("meter 'FT-1' has no usable reading (its 1 row was dropped: see "
+                                                    "the other problems)")
+
+
+def test_readings_from_a_dataframe(tmp_path):
+    frame = pd.DataFrame({
+        "Timestamp": pd.DatetimeIndex(hours(0, 1, 2, 3)).tz_localize("Asia/Shanghai"),
+        "meter": ["FT-1", "FT-1", "AT-1", "FT-1"],
+        "value": [1.0, np.nan, 3.0, -1.0],
+        "note": ["", "", "", ""],
+    }, index=[10, 20, 30, 40])
+    readings = read_readings(frame, METERS)
+    utc = pd.DatetimeIndex(hours(0, 1, 2, 3)).tz_localize("Asia/Shanghai").tz_convert("UTC").tz_localize(None)
+    assert readings.values["FT-1"].dropna().to_dict() == {utc[0]: 1.0}
+    assert readings.values["AT-1"].dropna().to_dict() == {utc[2]: 3.0}
+    assert kinds(readings)[:2] == ["bad_value", "negative_flow"]
+    assert readings.problems["rows"].tolist()[:2] == [[2], [4]]  # positions, not the index labels
+    mixed = pd.DataFrame({"timestamp": [T0.to_pydatetime(), "2026-03-01 01:00", np.datetime64("2026-03-01T02:00")],
+                          "meter": ["FT-1"] * 3, "value": ["1", True, 3]})
+    readings = read_readings(mixed, METERS[:1])
+    assert readings.values["FT-1"].to_dict() == {hours(0)[0]: 1.0, hours(2)[0]: 3.0}
+    assert readings.problems["message"].iloc[0] == ("row 2: meter 'FT-1' at 2026-03-01 01:00: value 'True' is not a "
+                                                    "number; reading dropped")
+
+
+def test_readings_in_gb18030_as_a_chinese_excel_writes_them(tmp_path):
+    path = tmp_path / "readings.csv"
+    path.write_bytes(("时间,timestamp,meter,value\n甲,2026-03-01 00:00,FT-1,7\n").encode("gb18030"))
+    assert read_readings(path, METERS[:1]).values["FT-1"].tolist() == [7.0]
+
+
+# ------------------------------------------------------------------ simulated readings
+def test_simulated_readings_have_the_meters_noise():
+    meters = [Meter("FT-1", "mains", rsd=0.02), Meter("AT-1", "wash", "COD", sd=5.0),
+              Meter("FT-2", "sewer", accuracy_class=4)]
+    stamps = pd.date_range("2026-03-01", periods=20000, freq="min")
+    long = simulate_readings({"FT-1": 100.0, "AT-1": 40.0, "FT-2": 50.0, "other": 1.0}, meters, stamps, seed=7)
+    assert list(long.columns) == ["timestamp", "meter", "value"] and len(long) == 60000
+    assert long["meter"].iloc[:3].tolist() == ["FT-1", "AT-1", "FT-2"]
+    stats = long.groupby("meter")["value"].agg(["mean", "std"])
+    for meter, true, sd in (("FT-1", 100.0, 2.0), ("AT-1", 40.0, 5.0), ("FT-2", 50.0, 1.0)):
+        assert abs(stats.loc[meter, "mean"] - true) < 4 * sd / math.sqrt(20000)
+        assert abs(stats.loc[meter, "std"] / sd - 1) < 0.03
+    again = simulate_readings({"FT-1": 100.0, "AT-1": 40.0, "FT-2": 50.0}, meters, stamps, seed=7)
+    pd.testing.assert_frame_equal(again, long)
+    other = simulate_readings({"FT-1": 100.0, "AT-1": 40.0, "FT-2": 50.0}, meters, stamps, seed=8)
+    assert not other["value"].equals(long["value"])
+
+
+def test_bias_shifts_the_mean():
+    meter = Meter("FT-1", "mains", rsd=0.01)
+    stamps = pd.date_range("2026-03-01", periods=10000, freq="h")
+    high = simulate_readings({"FT-1": 200.0}, [meter], stamps, seed=1, bias={"FT-1": 0.1})
+    low = simulate_readings({"FT-1": 200.0}, [meter], stamps, seed=1, bias={"FT-1": -0.05})
+    assert abs(high["value"].mean() - 220.0) < 0.1 and abs(low["value"].mean() - 190.0) < 0.1
+    assert abs(high["value"].std() - 2.0) < 0.1  # the noise is the meter's, at the true value
+    with pytest.raises(ValueError, match="bias names 'FT-9'"):
+        simulate_readings({"FT-1": 200.0}, [meter], stamps, bias={"FT-9": 0.1})
+    with pytest.raises(ValueError, match="no true value for meter 'FT-1'"):
+        simulate_readings({"FT-2": 200.0}, [meter], stamps)
+
+
+def test_simulated_readings_from_a_frame_read_back():
+    stamps = pd.DatetimeIndex(hours(0, 1, 2), name="timestamp")
+    truth = pd.DataFrame({"FT-1": [10.0, 20.0, 30.0], "FT-2": [5.0, math.nan, 5.0], "AT-1": [50.0, 50.0, 50.0]},
+                         index=stamps)
+    long = simulate_readings(truth, METERS, seed=3)
+    assert len(long) == 8  # no reading where the truth is NaN
+    readings = read_readings(long, METERS)
+    assert readings.values.shape == (3, 3) and math.isnan(readings.values.loc[stamps[1], "FT-2"])
+    for t, meter, value in long.itertuples(index=False):  # read back exactly
+        assert readings.values.loc[t, meter] == value
+    sd = np.array([[m.standard_deviation(x) for m, x in zip(METERS, row, strict=True)] for row in truth.to_numpy()])
+    assert np.nanmax(np.abs(readings.values.to_numpy() - truth.to_numpy()) / sd) < 4
+    assert kinds(readings) == ["missing"]
+    assert len(simulate_readings(truth, METERS, stamps[:2], seed=3)) == 5
