@@ -672,59 +672,23 @@ def read_readings(
     if twice:
         raise PlantDataError(f"meters: id {', '.join(map(repr, twice))} is given more than once; each meter needs "
                              "its own tag")
-    if isinstance(source, pd.DataFrame):
-        label = "readings"
-        header, rows = [str(c) for c in source.columns], []
-    elif isinstance(source, str | os.PathLike):
-        label = str(Path(source))
-        header, rows = _csv_table(Path(source), label)
-    else:
-        raise PlantDataError(f"readings come from a CSV file or a DataFrame, got {type(source).__name__}")
+    label, frame, malformed = _load_readings(source)
     scale = _scales(units, label)
     step = _as_step(step)
-    names = [str(name).strip().lower() for name in header]
-    missing = [c for c in READING_COLUMNS if c not in names]
-    if missing:
-        raise PlantDataError(
-            f"{label}: no column {' and no column '.join(repr(c) for c in missing)}; readings need the columns "
-            f"timestamp, meter and value, one reading a row (columns found: {', '.join(map(str, header)) or 'none'})"
-        )
-    if not (len(source) if isinstance(source, pd.DataFrame) else rows):
-        raise PlantDataError(f"{label}: no readings (a header and no rows)")
-    columns = [names.index(c) for c in READING_COLUMNS]
-    if isinstance(source, pd.DataFrame):
-        frame = pd.DataFrame({"row": np.arange(1, len(source) + 1)})
-        stamps = source.iloc[:, columns[0]].reset_index(drop=True)
-        meter_ids = source.iloc[:, columns[1]].reset_index(drop=True)
-        raw_values = source.iloc[:, columns[2]].reset_index(drop=True)
-        short = np.zeros(len(frame), dtype=bool)
-        widths = np.zeros(len(frame), dtype=int)
-    else:
-        widths = np.array([len(cells) for _, cells in rows])
-        long = [len(cells) > len(names) and any(f.strip() for f in cells[len(names):]) for _, cells in rows]
-        short = (widths <= max(columns)) | np.array(long, dtype=bool)
-        frame = pd.DataFrame({"row": [n for n, _ in rows]})
-
-        def column(k: int) -> pd.Series:
-            return pd.Series([cells[k] if k < len(cells) else "" for _, cells in rows], dtype=object)
-
-        stamps, meter_ids, raw_values = (column(k) for k in columns)
-    frame["meter"] = _texts(meter_ids)
-    frame["ts"], stamp_text, offset_bad = _parse_stamps(stamps)
+    raw_values = frame.pop("value")
+    frame["meter"] = _texts(frame["meter"])
+    frame["ts"], stamp_text, offset_bad = _parse_stamps(frame.pop("timestamp"))
     frame["value"], value_text = _parse_values(raw_values)
     known = {m.id: m for m in meters}
     flow = frame["meter"].map({m.id: m.is_flow for m in meters}).fillna(True).to_numpy(dtype=bool)
     frame["value"] = frame["value"] * np.where(flow, scale["flow"], scale["concentration"])
-    found = _Found(label)
+    found = _Found()
     alive = np.ones(len(frame), dtype=bool)
 
-    for i in np.flatnonzero(short):  # malformed CSV rows
+    for i, why in malformed.items():
         row = int(frame.at[i, "row"])
-        found.add("bad_row", [row], None, None, 1,
-                  f"row {row} has {widths[i]} fields where the header has {len(names)}"
-                  + (" (a comma inside a number such as 1,234.5? quote it or leave out the thousands separator)"
-                     if widths[i] > len(names) else "") + "; row dropped")
-    alive &= ~short
+        found.add("bad_row", [row], None, None, 1, f"row {row} {why}; row dropped")
+        alive[i] = False
 
     unknown = alive & ~frame["meter"].isin(list(known)).to_numpy()
     for meter_id, index in frame[unknown].groupby("meter", sort=False).groups.items():
@@ -776,6 +740,81 @@ def read_readings(
                   f"negative; {fix}; reading dropped")
     alive &= ~(values < 0)
 
+    _duplicates(frame, alive, value_text, found)
+    kept = frame[alive]
+    table = kept.pivot(index="ts", columns="meter", values="value") if len(kept) else pd.DataFrame()
+    table = table.reindex(columns=ids).astype(float)
+    table.index = pd.DatetimeIndex(table.index, name="timestamp").astype("datetime64[ns]")
+    table.columns = pd.Index(ids)
+    table = table.sort_index()
+    step = _series_checks(table, kept, step, found)
+    _missing(table, meters, frame, found)
+    return Readings(table, found.frame(), len(frame), int(alive.sum()), step, label)
+
+
+def _load_readings(source: Any) -> tuple[str, pd.DataFrame, dict[int, str]]:
+    """The readings' label, a frame of ``row``, ``timestamp``, ``meter``, ``value`` as given, and the
+    malformed rows of a CSV file (position -> what is wrong). PlantDataError when nothing is usable."""
+    if isinstance(source, pd.DataFrame):
+        label = "readings"
+        header, rows = [str(c) for c in source.columns], []
+    elif isinstance(source, str | os.PathLike):
+        label = str(Path(source))
+        header, rows = _csv_table(Path(source), label)
+    else:
+        raise PlantDataError(f"readings come from a CSV file or a DataFrame, got {type(source).__name__}")
+    names = [str(name).strip().lower() for name in header]
+    missing = [c for c in READING_COLUMNS if c not in names]
+    if missing:
+        raise PlantDataError(
+            f"{label}: no column {' and no column '.join(repr(c) for c in missing)}; readings need the columns "
+            f"timestamp, meter and value, one reading a row (columns found: {', '.join(map(str, header)) or 'none'})"
+        )
+    if not (len(source) if isinstance(source, pd.DataFrame) else rows):
+        raise PlantDataError(f"{label}: no readings (a header and no rows)")
+    columns = [names.index(c) for c in READING_COLUMNS]
+    if isinstance(source, pd.DataFrame):
+        frame = pd.DataFrame({"row": np.arange(1, len(source) + 1)})
+        for name, k in zip(READING_COLUMNS, columns, strict=True):
+            frame[name] = source.iloc[:, k].reset_index(drop=True)
+        return label, frame, {}
+    malformed = {}
+    for i, (_, cells) in enumerate(rows):
+        if len(cells) > len(names) and any(f.strip() for f in cells[len(names):]):
+            malformed[i] = (f"has {len(cells)} fields where the header has {len(names)} (a comma inside a number "
+                            "such as 1,234.5? quote it or leave out the thousands separator)")
+        elif len(cells) <= max(columns):
+            malformed[i] = f"has {len(cells)} field{'s' if len(cells) > 1 else ''} where the header has {len(names)}"
+    frame = pd.DataFrame({"row": [n for n, _ in rows]})
+    for name, k in zip(READING_COLUMNS, columns, strict=True):
+        frame[name] = pd.Series([cells[k] if k < len(cells) else "" for _, cells in rows], dtype=object)
+    return label, frame, malformed
+
+
+class _Found:
+    """Collects the problems of :func:`read_readings`."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple] = []
+
+    def add(self, kind: str, rows: list[int], meter: Any, stamp: Any, dropped: int, message: str) -> None:
+        self.items.append((kind, [int(r) for r in rows], meter, stamp, message, int(dropped)))
+
+    def frame(self) -> pd.DataFrame:
+        columns = list(zip(*self.items, strict=True)) or [[]] * len(PROBLEM_COLUMNS)
+        data = dict(zip(PROBLEM_COLUMNS, columns, strict=True))
+        return pd.DataFrame({
+            "kind": pd.Series(data["kind"], dtype=object),
+            "rows": pd.Series(data["rows"], dtype=object),
+            "meter": pd.Series(data["meter"], dtype=object),
+            "timestamp": pd.Series(pd.to_datetime(list(data["timestamp"])), dtype="datetime64[ns]"),
+            "message": pd.Series(data["message"], dtype=object),
+            "dropped": pd.Series(data["dropped"], dtype="int64"),
+        })
+
+
+def _duplicates(frame: pd.DataFrame, alive: np.ndarray, value_text: pd.Series, found: _Found) -> None:
+    """One meter read twice or more at one time: equal values kept once (a note), different ones all dropped."""
     good = frame[alive]
     repeated = good[good.duplicated(["ts", "meter"], keep=False)]
     for (stamp, meter_id), part in repeated.groupby(["ts", "meter"], sort=True):
@@ -793,13 +832,9 @@ def read_readings(
                       "dropped, since it cannot be told which is right")
             alive[part.index] = False
 
-    kept = frame[alive]
-    table = kept.pivot(index="ts", columns="meter", values="value") if len(kept) else pd.DataFrame()
-    table = table.reindex(columns=ids).astype(float)
-    table.index = pd.DatetimeIndex(table.index, name="timestamp").astype("datetime64[ns]")
-    table.columns = pd.Index(ids)
-    table = table.sort_index()
-    step = _series_checks(table, kept, step, found)
+
+def _missing(table: pd.DataFrame, meters: list[Meter], frame: pd.DataFrame, found: _Found) -> None:
+    """Each meter without a reading at timestamps other meters have, or without any reading."""
     for meter in meters:
         column = table[meter.id]
         if not column.isna().any() and len(table):
@@ -815,30 +850,6 @@ def read_readings(
         found.add("missing", [], meter.id, lost[0], 0,
                   f"meter '{meter.id}' has no reading at {len(lost)} of the {len(table)} timestamps other meters "
                   f"have: {shown}")
-    return Readings(table, found.frame(), len(frame), int(alive.sum()), step, label)
-
-
-class _Found:
-    """Collects the problems of :func:`read_readings`."""
-
-    def __init__(self, label: str) -> None:
-        self.label = label
-        self.items: list[tuple] = []
-
-    def add(self, kind: str, rows: list[int], meter: Any, stamp: Any, dropped: int, message: str) -> None:
-        self.items.append((kind, [int(r) for r in rows], meter, stamp, message, int(dropped)))
-
-    def frame(self) -> pd.DataFrame:
-        columns = list(zip(*self.items, strict=True)) or [[]] * len(PROBLEM_COLUMNS)
-        data = dict(zip(PROBLEM_COLUMNS, columns, strict=True))
-        return pd.DataFrame({
-            "kind": pd.Series(data["kind"], dtype=object),
-            "rows": pd.Series(data["rows"], dtype=object),
-            "meter": pd.Series(data["meter"], dtype=object),
-            "timestamp": pd.Series(pd.to_datetime(list(data["timestamp"])), dtype="datetime64[ns]"),
-            "message": pd.Series(data["message"], dtype=object),
-            "dropped": pd.Series(data["dropped"], dtype="int64"),
-        })
 
 
 def _series_checks(table: pd.DataFrame, kept: pd.DataFrame, step: pd.Timedelta | None, found: _Found) -> Any:
