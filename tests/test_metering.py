@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,7 @@ import pytest
 import yaml
 
 from cascade import Plant, PlantDataError, examples, read_plant, write_plant
-from cascade.io import plant_to_dict
+from cascade.io import parse_yaml, plant_to_dict
 from cascade.metering import (
     PROBLEM_COLUMNS,
     Meter,
@@ -167,6 +168,14 @@ def test_park_prefixes_the_meters_of_its_plants():
     assert meters["FT-P"].at == ("A/mains", "wwtp")
     assert meters["A/FT-102"].at == ("A/mains", "A/boiler_feed")
     assert meters["A/AT-201"].at == "A/sewer"
+
+
+def test_the_documented_example_reads():
+    text = (Path(__file__).resolve().parents[1] / "docs/plant-format.md").read_text(encoding="utf-8")
+    example = parse_yaml(text.split("## Optional: meters")[1].split("```yaml\n")[1].split("```")[0])
+    plant = read_plant({**PLANT_DATA, **example})
+    assert [(m.id, m.at, m.standard_deviation(100.0), m.level) for m in plant.meters] == [
+        ("FT-101", "mains", 2.0, 1), ("FT-102", ("mains", "boiler_feed"), 1.25, 2), ("AT-201", "sewer", 15.0, 1)]
 
 
 # ------------------------------------------------------------------ validation
