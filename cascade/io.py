@@ -26,6 +26,7 @@ import yaml
 from .economics import CLASS_KEYS, EXCHANGE_KEYS, LAYOUT_KEYS, METRICS, PIPE_COST_KEYS, PIPING_KEYS
 from .eligibility import INDUSTRIES
 from .exceptions import PlantDataError, summarise
+from .metering import METER_KEYS, QUANTITY_FLOW, Meter
 from .plant import FORMAT, KIND_NAMES, SCHEMA, Plant, is_missing
 from .standards import STANDARD_FIELDS, STANDARD_WHERE, is_reference, reference_of, resolve_reference
 from .units import accepted, factor
@@ -36,7 +37,7 @@ PARK_FORMAT = "cascade-park/1"
 TOP_LEVEL = (
     "format", "name", "description", "units", "hours_per_year", "contaminants", "freshwater",
     "sinks", "sources", "operations", "regenerators", "discharges", "connections", "objective", "finance", "layout",
-    "periods", "industry", "indicators",
+    "periods", "industry", "indicators", "meters",
 )
 CONNECTION_KEYS = ("forbidden", "required", "existing", "min_flow", "pipe_cost", *PIPING_KEYS)
 UNIT_KEYS = ("flow", "concentration", "load", "money")
@@ -326,6 +327,7 @@ def plant_from_dict(data: Any, *, label: str = "plant data") -> Plant:
         periods=_read_periods(data.get("periods"), problems),
         industry=_read_industry(data.get("industry"), problems),
         indicator_data=_read_indicators(data.get("indicators"), scale.get("flow", 1.0), problems),
+        meters=_read_meters(data.get("meters"), scale, problems),
     )
     for table in SCHEMA:
         _read_table(plant, table, data.get(table), scale, problems)
@@ -407,6 +409,88 @@ def _read_indicators(raw: Any, flow_scale: float, problems: _Problems) -> dict[s
                 problems.add(f"indicators.{key} must be positive, got {_short(value)}")
             elif number is not None:
                 out[key] = number
+    return out
+
+
+def _read_meters(raw: Any, scale: dict[str, float], problems: _Problems) -> list[Meter]:
+    """``meters: [{id, at, quantity, rsd | sd | accuracy_class, level, description}]`` (:mod:`cascade.metering`).
+
+    Structure only (types, keys, numbers); the meaning (ids, units, one accuracy) is checked by
+    :func:`cascade.metering.meter_problems` when the plant is validated.
+    """
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        problems.add("'meters' must be a list of meters such as [{id: FT-101, at: mains, rsd: 0.02}]")
+        return []
+    meters = (_read_meter(where, entry, scale, problems) for where, entry in _entries(raw, "meters", METER_KEYS,
+                                                                                          problems))
+    return [m for m in meters if m is not None]
+
+
+def _read_meter(where: str, entry: Mapping[str, Any], scale: dict[str, float], problems: _Problems,
+                pipe: str = "[from, to]", prefix: str = "") -> Meter | None:
+    """One meter entry (plant file or meter table) in canonical units, or None after recording its problems.
+
+    ``where`` names the entry until its id is known (``meters[2]``, ``row 3``), then ``<prefix>meter '<id>'``;
+    ``pipe`` is how a pipe is written where the entry comes from; ``sd`` is in the file's flow unit for a flow
+    meter, its concentration unit for an analyser.
+    """
+    before = len(problems.items)
+    name = entry.get("id")
+    if _is_name(name):
+        where = f"{prefix}meter '{name}'"
+    else:
+        problems.add(f"{where} needs an 'id' (the meter's tag, e.g. FT-101)" if name is None
+                     else f"{where}: 'id' must be a name such as FT-101, got {_short(name)}")
+    at = entry.get("at")
+    location: Any = None
+    if at is None:
+        problems.add(f"{where} needs 'at' (a unit id, or a pipe {pipe})")
+    elif _is_name(at):
+        location = str(at)
+    elif isinstance(at, list | tuple) and len(at) == 2 and all(_is_name(x) for x in at):
+        location = (str(at[0]), str(at[1]))
+    else:
+        problems.add(f"{where}: 'at' must be a unit id or a pipe {pipe}, got {_short(at)}")
+    quantity = entry.get("quantity")
+    if quantity is None:
+        quantity = QUANTITY_FLOW
+    elif not _is_name(quantity):
+        problems.add(f"{where}: 'quantity' must be flow or a contaminant name, got {_short(quantity)}")
+    quantity = str(quantity)
+    numbers_: dict[str, Any] = {}
+    for key in ("rsd", "sd", "accuracy_class", "level"):
+        numbers_[key] = _as_number(entry.get(key), f"{where}: '{key}'", problems)
+    if numbers_["sd"] is not None:
+        numbers_["sd"] *= scale.get("flow" if quantity == QUANTITY_FLOW else "concentration", 1.0)
+    level = numbers_.pop("level")
+    if level is not None and level.is_integer():
+        level = int(level)  # any other number is reported by the validation
+    description = entry.get("description")
+    if len(problems.items) > before:
+        return None
+    return Meter(str(name), location, quantity, level=level, description="" if description is None
+                 else str(description), **numbers_)
+
+
+def _meters_out(meters: list[Meter], scale: dict[str, float]) -> list[dict[str, Any]]:
+    """The plant's meters in the file's units (the inverse of :func:`_read_meters`)."""
+    out = []
+    for meter in meters:
+        where = f"meter '{meter.id}'"
+        row: dict[str, Any] = {"id": meter.id, "at": list(meter.at) if meter.on_pipe else meter.at,
+                               "quantity": meter.quantity}
+        for key in ("rsd", "sd", "accuracy_class"):
+            value = getattr(meter, key)
+            if value is not None:
+                divisor = (scale["flow"] if meter.is_flow else scale["concentration"]) if key == "sd" else 1.0
+                row[key] = _plain(value, divisor, f"{where}: {key}")
+        if meter.level is not None:
+            row["level"] = meter.level
+        if meter.description:
+            row["description"] = meter.description
+        out.append(row)
     return out
 
 
@@ -893,6 +977,8 @@ def plant_to_dict(plant: Plant) -> dict[str, Any]:
         out["industry"] = plant.industry
     if plant.indicator_data:
         out["indicators"] = _indicators_out(plant.indicator_data, scale["flow"])
+    if plant.meters:
+        out["meters"] = _meters_out(plant.meters, scale)
     return out
 
 

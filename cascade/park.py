@@ -8,7 +8,9 @@ plant:
 
 * every unit of plant ``A`` gets the id ``"A/<unit id>"`` and ``plant: A``; its ``unit`` label,
   its connections (forbidden, required, existing) and its layout (coordinates, distances) are
-  prefixed the same way. Units of the park file itself carry no ``plant`` (park level);
+  prefixed the same way, and so are its ``meters`` (id and place: meter ``FT-1`` at ``boiler``
+  becomes ``A/FT-1`` at ``A/boiler``). Units of the park file itself carry no ``plant`` (park
+  level); the park file's own ``meters`` name units by their merged ids (``A/boiler``);
 * contaminants, the money label and ``hours_per_year`` are the park's: a plant file that
   declares other contaminants (as a set), another money label or other hours is refused, with
   both values in the message. Flows, concentrations and loads are converted to the park's units;
@@ -67,7 +69,7 @@ Flows = Mapping[tuple[str, str], float]
 #: Fields of a park file.
 PARK_KEYS = (
     "format", "name", "description", "units", "hours_per_year", "contaminants", "plants", *SCHEMA,
-    "connections", "layout", "objective", "finance", "industry", "indicators",
+    "connections", "layout", "objective", "finance", "industry", "indicators", "meters",
 )
 #: Fields of one entry of ``plants``.
 PLANT_ENTRY_KEYS = ("id", "file", "plant")
@@ -180,6 +182,8 @@ def park_from_dict(data: Mapping[str, Any], *, base: str | os.PathLike = ".", la
                 merged.setdefault(table, [])
                 merged[table] = [*(r for r in merged[table] if "plant" in r), *part[table],
                                  *(r for r in merged[table] if "plant" not in r)]
+        if part.get("meters"):
+            merged["meters"] = [*merged.get("meters", []), *part["meters"]]
         for key in ("forbidden", "required", "existing"):
             if part.get("connections", {}).get(key):
                 connections[key] = [*connections.get(key, []), *part["connections"][key]]
@@ -323,6 +327,9 @@ def _plant_part(plant: Plant, park: Plant, plant_id: str) -> dict[str, Any]:
     connections = data.get("connections", {})
     for key in ("forbidden", "required", "existing"):
         connections[key] = [[prefix(a), prefix(b), *rest] for a, b, *rest in connections.get(key, [])]
+    for meter in data.get("meters", []):
+        meter["id"] = prefix(meter["id"])
+        meter["at"] = [prefix(u) for u in meter["at"]] if isinstance(meter["at"], list) else prefix(meter["at"])
     layout = data.get("layout", {})
     layout["coordinates"] = {prefix(u): xy for u, xy in layout.get("coordinates", {}).items()}
     layout["distances"] = [[prefix(a), prefix(b), m] for a, b, m in layout.get("distances", [])]

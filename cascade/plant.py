@@ -27,13 +27,14 @@ import copy
 import math
 import numbers
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .exceptions import PlantDataError
+from .metering import QUANTITY_FLOW, Meter, as_location
 from .standards import STANDARD_FIELDS, STANDARD_WHERE, is_reference, resolve_reference
 from .units import DEFAULT_UNITS
 
@@ -194,6 +195,10 @@ class Plant:
         or a mapping loop name -> t/h: water circulated inside units the network does not draw,
         counted as reused), ``value_added`` (money/yr), ``it_energy`` (kWh/yr) and ``production``
         (list of ``{product, amount, unit, share, quota_advanced, quota_source}``, amount per year).
+    meters : iterable of Meter, optional
+        The plant's meters (:class:`cascade.metering.Meter`, canonical units), for a water balance
+        test; a meter's ``at`` given as a list becomes a tuple. Checked by :meth:`validate`
+        (code ``bad_meter``).
     periods : list of dict, optional
         Operating periods one design must serve (:mod:`cascade.periods`): each
         ``{"id": name, "hours": h/yr, "changes": {dotted path: value}}``, the changes written
@@ -214,6 +219,8 @@ class Plant:
         (contaminants the standard does not limit) and ``unmatched`` (upper limits of the use that
         no contaminant takes). The resolved numbers are ordinary limits in the tables; writing the
         plant writes the reference back, not the numbers.
+    meters : list of Meter
+        The plant's meters in the order given (:meth:`add_meter`, the plant file's ``meters``).
 
     Notes
     -----
@@ -241,6 +248,7 @@ class Plant:
         periods: Iterable[Mapping[str, Any]] | None = None,
         industry: str | None = None,
         indicator_data: Mapping[str, Any] | None = None,
+        meters: Iterable[Meter] | None = None,
     ) -> None:
         self.name = str(name)
         if isinstance(contaminants, str):  # Plant("x", "COD") means one contaminant, not three
@@ -258,6 +266,7 @@ class Plant:
         self.periods: list[dict[str, Any]] = [dict(p) for p in periods or ()]
         self.industry = None if industry is None else str(industry)
         self.indicator_data: dict[str, Any] = copy.deepcopy(dict(indicator_data or {}))
+        self.meters: list[Meter] = [_meter(m) for m in meters or ()]
         self.forbidden: list[tuple[str, str]] = []
         self.required: list[tuple[str, str]] = []
         self.existing: list[tuple[str, str, float]] = []
@@ -419,6 +428,63 @@ class Plant:
         self.existing.append((str(source), str(target), value))
         return self
 
+    def add_meter(
+        self,
+        id: str,
+        at: str | tuple[str, str] | list[str],
+        *,
+        quantity: str = QUANTITY_FLOW,
+        rsd: float | None = None,
+        sd: float | None = None,
+        accuracy_class: float | None = None,
+        level: int | None = None,
+        description: str = "",
+    ) -> Plant:
+        """Add a meter (:class:`cascade.metering.Meter`) for a water balance test.
+
+        Parameters
+        ----------
+        id : str
+            The meter's tag, e.g. ``FT-101``.
+        at : str or pair of str
+            A unit id, or a pipe ``(from, to)`` (a list is stored as a tuple).
+        quantity : str, default 'flow'
+            ``'flow'`` or the name of a contaminant (an analyser).
+        rsd, sd, accuracy_class : float, optional
+            The accuracy, one of the three: relative standard deviation (fraction of the reading),
+            absolute standard deviation in canonical units (t/h, ppm), or maximum permissible error in
+            percent of the reading (``rsd = accuracy_class / 200``).
+        level : int, optional
+            Metering level 1, 2 or 3 (GB/T 24789-2022).
+        description : str, optional
+            Free text.
+
+        Returns
+        -------
+        Plant
+            The plant itself, so calls chain. The meter's meaning (ids, quantity, one accuracy) is
+            checked by :meth:`validate`.
+
+        Examples
+        --------
+        >>> from cascade import examples
+        >>> plant = examples.wang_smith().add_meter("FT-1", ("FW", "OP1"), rsd=0.02, level=2)
+        >>> plant.meters[0].at, plant.meters[0].standard_deviation(20.0)
+        (('FW', 'OP1'), 0.4)
+        """
+        where = f"meter '{id}'"
+        numbers_ = {
+            name: None if value is None else _number(value, where, name)
+            for name, value in (("rsd", rsd), ("sd", sd), ("accuracy_class", accuracy_class))
+        }
+        if level is not None:
+            level = _number(level, where, "level")
+            level = int(level) if level.is_integer() else level  # a level such as 2.5 is reported by validate
+        meter = Meter(str(id), as_location(at), str(quantity), level=level, description=str(description or ""),
+                      **numbers_)
+        self.meters.append(meter)
+        return self
+
     # ------------------------------------------------------------------ tables
     def records(self, table: str) -> list[Record]:
         """The units of one table as given (no default discharge added)."""
@@ -554,7 +620,7 @@ class Plant:
         return 1.0 / n if i == 0 else i * (1 + i) ** n / ((1 + i) ** n - 1)
 
     def equals(self, other: object) -> bool:
-        """True when both plants describe the same data (names, tables, connections, settings)."""
+        """True when both plants describe the same data (names, tables, connections, settings, meters)."""
         if not isinstance(other, Plant):
             return False
         same_tables = all(
@@ -565,7 +631,8 @@ class Plant:
 
     def __repr__(self) -> str:
         counts = ", ".join(
-            f"{len(self._records[t])} {t}" for t in SCHEMA if self._records[t]
+            [f"{len(self._records[t])} {t}" for t in SCHEMA if self._records[t]]
+            + ([f"{len(self.meters)} meters"] if self.meters else [])
         )
         return f"<Plant {self.name!r}: {counts or 'empty'}; contaminants {self.contaminants}>"
 
@@ -591,7 +658,16 @@ def _settings(plant: Plant) -> tuple:
         tuple(plant.required),
         tuple(plant.existing),
         repr(sorted(plant.limit_sources.items())),
+        tuple(plant.meters),
     )
+
+
+def _meter(meter: Any) -> Meter:
+    """A meter given to :class:`Plant`, its ``at`` a str or a tuple."""
+    if not isinstance(meter, Meter):
+        raise PlantDataError(f"meters must be cascade.metering.Meter records, got {meter!r}")
+    at = as_location(meter.at)
+    return meter if at == meter.at and type(at) is type(meter.at) else replace(meter, at=at)
 
 
 def _number(value: Any, where: str, name: str) -> float:

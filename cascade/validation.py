@@ -34,6 +34,11 @@ bad_piping           a negative pipe cost, length, budget or limit, a pipe limit
 no_length            pipes are priced per metre but a unit has neither coordinates nor distances
 bad_plant            a unit's ``plant`` is blank, the reserved report label ``(park)``, or also the
                      id of a unit (a plant and a unit would share a site name)
+bad_meter            a meter (:mod:`cascade.metering`) with an empty or repeated id, an ``at`` that is
+                     not a unit or a pair of units, a quantity neither 'flow' nor a contaminant, an
+                     analyser on a pipe, not exactly one of rsd / sd / accuracy_class, an accuracy
+                     that is not positive and finite (rsd >= 1, accuracy_class > 100), or a level
+                     other than 1, 2, 3; the finding's ``unit`` is the meter's id
 zero_flow            (warning) a sink or source with zero flow
 unverified_limit     (warning) a limit taken from a standard (:mod:`cascade.standards`) uses a number
                      the library marks P or U (asked for with ``unverified: true``), or skips one
@@ -53,6 +58,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .exceptions import PlantDataError, summarise
+from .metering import meter_problems
 from .plant import KIND_NAMES, OBJECTIVES, PARK_LEVEL, SCHEMA, SUPPLY_KINDS, Plant, is_missing
 from .standards import MASS_UNIT, VERIFIED
 from .units import DEFAULT_UNITS, accepted, factor
@@ -153,6 +159,7 @@ def validate(plant: Plant) -> ValidationReport:
     _check_piping(plant, out)
     _check_plants(plant, out)
     _check_standard_limits(plant, out)
+    _check_meters(plant, out)
     if not [f for f in out.findings if f.severity == "error"]:
         _check_reachable_limits(plant, out)
     return ValidationReport(out.findings)
@@ -437,6 +444,12 @@ def _check_plants(plant: Plant, out: _Collector) -> None:
                           "a plant nor a park-level unit (a unit without 'plant')")
         if metres < 0:
             out.error("bad_piping", a, f"layout.plant_distances [{a}, {b}] is {metres:g} m; a length is 0 or more")
+
+
+def _check_meters(plant: Plant, out: _Collector) -> None:
+    """The plant's meters (:func:`cascade.metering.meter_problems`, the checks read_meters makes too)."""
+    for meter_id, message in meter_problems(plant.meters, plant):
+        out.error("bad_meter", meter_id, message)
 
 
 def _check_standard_limits(plant: Plant, out: _Collector) -> None:

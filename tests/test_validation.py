@@ -257,6 +257,11 @@ FILE_CASES = [
         with_(connections={"pipe_cost": {"exchange": {"capital": 5000}}}),
         "bad_piping", None, ["capital cost", "no 'finance'"],
     ),
+    (  # every meter check: tests/test_metering.py
+        "bad_meter_unknown_unit",
+        with_(meters=[{"id": "FT-7", "at": "boiler", "rsd": 0.02}]),
+        "bad_meter", "FT-7", ["meter 'FT-7'", "at 'boiler' is not a unit", "units are: FW, D"],
+    ),
 ]
 
 
@@ -327,6 +332,11 @@ BUILDER_CASES = [
         "bad_option_unit",
         lambda: Plant("x", ["C"], units={"flow": "gpm"}).add_freshwater("FW", {"C": 0}).add_sink("D", 10, {"C": 50}),
         "bad_option", None, ["'gpm'", "t/h"],
+    ),
+    (
+        "bad_meter_no_accuracy",
+        lambda: tiny().add_meter("FT-1", ("FW", "D")),
+        "bad_meter", "FT-1", ["meter 'FT-1' has no accuracy", "sd (in t/h)"],
     ),
 ]
 
