@@ -167,7 +167,8 @@ def coverage(rec: Reconciliation) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``level``, ``scope``, ``total`` and ``metered`` (t/h), ``coverage`` (fraction),
-        ``required`` (fraction or None), ``meets`` (bool or None), ``meters`` (count) and ``source``
+        ``required`` (fraction or None), ``meets`` (bool or None), ``meters`` (meters of the level on
+        that scope's flows) and ``source``
         (where the requirement comes from).
     """
     graph = rec.graph
@@ -195,7 +196,10 @@ def coverage(rec: Reconciliation) -> pd.DataFrame:
         metered = _sum([min(_metered_inflow(rec, n, level, value, meters), value[("node", n)]) for n in nodes])
         required, source = COVERAGE_REQUIRED[level] if not scope.startswith("discharge") else (None, "")
         share = metered / total if total > 0 else None
-        count = sum(1 for ms in meters.values() for m in ms if m.level == level)
+        places = {("node", n) for n in nodes}
+        places |= {("pipe", a, b) for n in nodes
+                   for a, b in (graph.out_edges(n) if kind[n] == "supply" else graph.in_edges(n))}
+        count = sum(1 for place in places for m in meters.get(place, []) if m.level == level)
         rows.append({"level": level, "scope": scope, "total": total, "metered": metered, "coverage": share,
                      "required": required,
                      "meets": None if required is None or share is None else share >= required - 1e-9,
