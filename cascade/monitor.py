@@ -247,7 +247,8 @@ class Monitoring:
         Timestamps x pipes: the EWMA of each pipe's reconciled flow, and the half-width ``L sqrt(v_t)``
         of its control limits around the plan flow.
     cusum_high, cusum_low : pandas.DataFrame
-        Timestamps x flow meters: ``C^-`` (the meter reads high) and ``C^+`` (reads low), after any reset.
+        Timestamps x flow meters: ``C^-`` (the meter reads high) and ``C^+`` (reads low), after any
+        reset; meters that cannot be told apart share their group's chart. NaN where skipped.
     plan : dict
         The plan's flows ``{(from, to): t/h}``.
     notes : list of str
@@ -666,8 +667,8 @@ def _gross_error_runs(positions: Sequence[int], persistence: int) -> list[list[i
     """Occurrences grouped into runs (a run ends after ``persistence`` timestamps without the error); runs
     with at least ``persistence`` occurrences.
 
-    >>> _gross_error_runs([1, 2, 3, 7, 20, 21, 23, 24], 3)
-    [[1, 2, 3, 7], [20, 21, 23, 24]]
+    >>> _gross_error_runs([1, 2, 4, 7, 20, 21, 25], 3)  # 25 comes 4 after 21: a new run, found once
+    [[1, 2, 4, 7]]
     """
     runs: list[list[int]] = []
     for k in sorted(positions):
@@ -696,7 +697,8 @@ def _gross_error_row(kind: str, where: str, found: pd.DataFrame, times: pd.Index
     size, sd = float(found["size"].mean()), float(found["sd"].mean())
     alternatives = sorted({a for alts in found["alternatives"] for a in alts})
     water_lost = kind == "leak" or any(a.startswith("leak at") for a in alternatives)
-    span = (f"found at {len(run)} of the {run[-1] - run[0] + 1} timestamps from {_when(times[run[0]])} "
+    span = (f"found at {_when(times[run[0]])}" if len(run) == 1 else
+            f"found at {len(run)} of the {run[-1] - run[0] + 1} timestamps from {_when(times[run[0]])} "
             f"to {_when(times[run[-1]])}")
     if kind == "leak":
         head = f"water is lost at {where}: {_g(size)} t/h (+/- {_g(sd)}) on average, {span}"
