@@ -562,8 +562,8 @@ def _ewma_rows(times: pd.Index, pipe: str, target: float, z: np.ndarray, half: n
         if abs(value - target) > h and armed:
             armed, side_now = False, np.sign(value - target)
             side, limit = ("above", target + h) if value > target else ("below", target - h)
-            message = (f"the flow in pipe {pipe} drifted {side} the plan: its EWMA reached {_g(value)} t/h, beyond "
-                       f"the control limit {_g(limit)} t/h around the plan's {_g(target)} t/h")
+            message = (f"the flow in pipe {pipe} drifted {side} the plan: its EWMA reached {value:.4g} t/h, beyond "
+                       f"the control limit {limit:.4g} t/h around the plan's {target:.4g} t/h")
             rows.append(_row(t, pipe, "flow drift", value, limit, WARNING, "ewma", message))
     return rows
 
