@@ -161,7 +161,7 @@ def coverage(rec: Reconciliation) -> pd.DataFrame:
     meter counts at the level its ``level`` says. A flow counts as metered when a meter of the
     level reads it, at the node or on every pipe that carries it (pipes metered in part count in
     part). Flows are the reconciled ones, and the reference (today's or the plan's) where a flow
-    is not observable. Only meters that gave readings are counted.
+    is not observable. Only meters that gave readings are counted (a meter found biased still counts).
 
     Returns
     -------
@@ -179,7 +179,8 @@ def coverage(rec: Reconciliation) -> pd.DataFrame:
         value[("pipe", a, b)] = q if np.isfinite(q) else ref
     for n, q, ref in zip(rec.units["unit"], rec.units["throughput"], rec.units["reference"], strict=True):
         value[("node", n)] = q if np.isfinite(q) else ref
-    used = set(rec.measurements.loc[rec.measurements["status"] == "used", "meter"])
+    # installed meters that gave readings count, also one serial elimination took out as biased (it is there)
+    used = set(rec.measurements.loc[rec.measurements["status"].isin(["used", "biased"]), "meter"])
     meters: dict[tuple, list[Any]] = {}
     for m in rec.meters:
         if m.is_flow and m.id in used:

@@ -106,3 +106,37 @@ def test_reconcile_keeps_good_rows_of_a_malformed_file(capsys, tmp_path):
     good = json.loads(out)
     code, out, _ = run(capsys, "reconcile", PLANT, READINGS, "--meters", METERS, "--json")
     assert json.loads(out)["flows"] == good["flows"]  # the bad rows changed nothing, the good ones were all kept
+
+
+def test_monitor_command_lists_alarms(capsys, tmp_path):
+    """A plan solved at the command line, readings of that plan with an analyser over its limit: one alarm row."""
+    import numpy as np
+
+    from cascade import Plant
+    from cascade.metering import simulate_readings
+
+    plant = Plant("mini", ["COD"]).add_freshwater("W", {"COD": 0}, price=1)
+    plant.add_sink("S", 10, {"COD": 50}).add_source("R", 6, {"COD": 20}).add_discharge("D")
+    plant.add_existing("W", "S", 10).add_existing("R", "D", 6)
+    plant.add_meter("FW", "W", rsd=0.01).add_meter("FS", "S", rsd=0.01).add_meter("FR", ("R", "S"), rsd=0.02)
+    plant.add_meter("AS", "S", quantity="COD", sd=1.0)
+    path = tmp_path / "plant.yaml"
+    plant.to_yaml(str(path))
+    code, out, _ = run(capsys, "solve", path, "--json")
+    assert code == 0
+    (tmp_path / "plan.json").write_text(out, encoding="utf-8")
+    plan = {(f["from"], f["to"]): f["flow"] for f in json.loads(out)["flows"]}
+    assert plan[("R", "S")] == pytest.approx(6)  # the plan reuses all of R in S
+    stamps = pd.date_range("2026-03-01", periods=12, freq="h")
+    truth = pd.DataFrame({"FW": 4.0, "FS": 10.0, "FR": 6.0, "AS": 12.0}, index=stamps)
+    truth.loc[stamps[6], "AS"] = 80.0  # the analyser sees COD 80 > 50 once
+    readings = simulate_readings(truth, plant.meters, seed=1)
+    readings.to_csv(tmp_path / "readings.csv", index=False)
+    alarms = tmp_path / "alarms.csv"
+    code, out, err = run(capsys, "monitor", path, tmp_path / "plan.json", tmp_path / "readings.csv", "--out", alarms)
+    assert code == 0, err
+    table = pd.read_csv(alarms)
+    hard = table[table["severity"] == "alarm"]
+    assert len(hard) == 1 and hard["unit"].iloc[0] == "S" and hard["limit"].iloc[0] == pytest.approx(50)
+    assert pd.Timestamp(hard["time"].iloc[0]) == stamps[6]
+    assert np.isfinite(hard["value"].iloc[0])
