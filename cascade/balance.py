@@ -135,10 +135,6 @@ class BalanceModel:
         """Variable -> its column."""
         return {v: k for k, v in enumerate(self.variables)}
 
-    def lower_bounds(self) -> np.ndarray:
-        """Every unknown is a flow, a throughput or a consumption: none is negative."""
-        return np.zeros(len(self.variables))
-
 
 def balance_model(graph: nx.DiGraph) -> BalanceModel:
     """Build the balance equations of a network (:func:`network_graph`).

@@ -452,9 +452,8 @@ def _pipe_covariance(test: BalanceTest, result: Reconciliation) -> np.ndarray:
     leaks = [e.where for e in result.gross_errors if e.kind == "leak"]
     system = test.system(active, leaks)
     estimate = _Estimate(system, status.loc[ids, "reading"].to_numpy(float), status.loc[ids, "sd"].to_numpy(float))
-    transfer = system.b_pinv @ system.a
     n_pipes = test.graph.number_of_edges()
-    return (transfer @ estimate.x_cov @ transfer.T)[:n_pipes, :n_pipes]
+    return estimate.unknown_cov()[:n_pipes, :n_pipes]
 
 
 def _prediction_sd(graph: nx.DiGraph, flows: dict[Pipe, float], inlet: pd.DataFrame, cov: np.ndarray,

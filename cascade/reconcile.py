@@ -49,7 +49,7 @@ import pandas as pd
 
 from .balance import BalanceModel, Variable, balance_model, describe, network_graph
 from .exceptions import PlantDataError, SolverError
-from .metering import Meter
+from .metering import Meter, Readings
 from .plant import Plant
 from .solve import solve_qp
 from .statistics import chi2_ppf, chi2_sf, sidak
@@ -57,6 +57,8 @@ from .units import factor
 
 #: Singular values below this (relative to the largest) count as zero.
 RANK_TOLERANCE = 1e-9
+#: A row of a null-space basis shorter than this is zero: its unknown is observable.
+OBSERVABLE = 1e-7
 #: Two hypotheses whose signatures have a cosine above this cannot be told apart.
 PARALLEL = 1.0 - 1e-6
 
@@ -71,13 +73,28 @@ def _null_space(matrix: np.ndarray) -> np.ndarray:
     return vt[rank:].T
 
 
-def _left_null_space(matrix: np.ndarray) -> np.ndarray:
-    """An orthonormal basis of the left null space of ``matrix`` (rows ``p`` with ``p matrix = 0``)."""
-    if matrix.shape[1] == 0:
-        return np.eye(matrix.shape[0])
-    u, s, _ = np.linalg.svd(matrix)
+def _spaces(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """From one SVD of ``matrix``: orthonormal bases of its left null space (rows ``p`` with ``p matrix = 0``)
+    and of its null space (columns), and its pseudo-inverse."""
+    rows, cols = matrix.shape
+    if matrix.size == 0:
+        return np.eye(rows), np.eye(cols), np.zeros((cols, rows))
+    u, s, vt = np.linalg.svd(matrix)
     rank = int(np.sum(s > RANK_TOLERANCE * max(s.max(initial=0.0), 1.0)))
-    return u[:, rank:].T
+    pinv = (vt[:rank].T / s[:rank]) @ u[:, :rank].T
+    return u[:, rank:].T, vt[rank:].T, pinv
+
+
+def _observed(matrix: np.ndarray, metered: Iterable[int]) -> set[int]:
+    """The columns of ``matrix`` (unknowns of ``matrix z = c``) fixed once the columns ``metered`` are measured.
+
+    An unknown is fixed when its row of a basis of the null space is zero; the metered ones are included.
+    """
+    metered = set(metered)
+    keep = [j for j in range(matrix.shape[1]) if j not in metered]
+    null = _null_space(matrix[:, keep])
+    norms = np.linalg.norm(null, axis=1) if null.shape[1] else np.zeros(len(keep))
+    return {keep[i] for i in range(len(keep)) if norms[i] < OBSERVABLE} | metered
 
 
 def _pinv(matrix: np.ndarray) -> tuple[np.ndarray, int]:
@@ -111,18 +128,16 @@ class _System:
         self.b = np.vstack([np.hstack([self.model.matrix, leak_columns]),
                             np.hstack([link, np.zeros((m, len(self.leaks)))])])
         self.c = np.concatenate([self.model.rhs, np.zeros(m)])
-        self.p = _left_null_space(self.b)
+        self.p, self.null, self.b_pinv = _spaces(self.b)
         self.g = self.p @ self.a
         self.g0 = self.p @ self.c
-        self.null = _null_space(self.b)
-        self.b_pinv = np.linalg.pinv(self.b, rcond=RANK_TOLERANCE)
 
     @property
     def observable(self) -> np.ndarray:
         """True for each unknown (model variables, then leaks) the meters fix."""
         if self.null.shape[1] == 0:
             return np.ones(self.b.shape[1], dtype=bool)
-        return np.linalg.norm(self.null, axis=1) < 1e-7
+        return np.linalg.norm(self.null, axis=1) < OBSERVABLE
 
     def leak_signature(self, unit: str) -> np.ndarray:
         """``P e_row``: how a leak at ``unit`` shows in the reduced balances."""
@@ -174,14 +189,19 @@ class _Estimate:
         t = float(s @ self.residual)
         return t * t / d, t / d, d**-0.5
 
-    def unknowns(self, x: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Values and standard deviations of the unknowns, given reconciled readings ``x``."""
+    def unknowns(self, x: np.ndarray | None = None) -> np.ndarray:
+        """Values of the unknowns given reconciled readings ``x`` (default the closed form's)."""
         system = self.system
-        x = self.x if x is None else x
-        z = system.b_pinv @ (system.c - system.a @ x)
-        transfer = system.b_pinv @ system.a
-        cov = transfer @ self.x_cov @ transfer.T
-        return z, np.sqrt(np.clip(np.diag(cov), 0.0, None))
+        return system.b_pinv @ (system.c - system.a @ (self.x if x is None else x))
+
+    def unknown_cov(self) -> np.ndarray:
+        """Covariance of the unknowns, ``B'^+ A Cov(x^) A' B'^+'`` (meaningful for the observable ones)."""
+        transfer = self.system.b_pinv @ self.system.a
+        return transfer @ self.x_cov @ transfer.T
+
+    def unknown_sd(self) -> np.ndarray:
+        """Standard deviations of the unknowns (meaningful for the observable ones)."""
+        return np.sqrt(np.clip(np.diag(self.unknown_cov()), 0.0, None))
 
 
 # ----------------------------------------------------------------------------- results
@@ -455,7 +475,7 @@ def _placements(model: BalanceModel) -> list[tuple[int, str]]:
 
 
 def _readings_vector(readings: Any) -> pd.Series:
-    if hasattr(readings, "mean") and hasattr(readings, "values") and hasattr(readings, "problems"):
+    if isinstance(readings, Readings):
         return readings.mean()  # a cascade.metering.Readings: the mean over the test period
     if isinstance(readings, pd.DataFrame):
         raise PlantDataError("reconcile takes one reading per meter (a Series or mapping); use reconcile_series "
@@ -644,7 +664,7 @@ def _adjust(estimate: _Estimate) -> tuple[np.ndarray, np.ndarray, list[int]]:
                           "flows closes the balances near them")
     x = y + sd * result.x[:m]
     z = result.x[m:]
-    linear_z, _ = estimate.unknowns()
+    linear_z = estimate.unknowns()
     observable = system.observable
     scale = max(1.0, float(np.abs(y).max(initial=1.0)))
     at_bound = [k for k in range(m) if estimate.x[k] < -1e-9 * scale]
@@ -669,7 +689,7 @@ def _result(test: BalanceTest, reading: np.ndarray, sd: np.ndarray, active: list
         x, z, at_bound = _adjust(estimate)
     else:
         x, z, at_bound = np.zeros(0), np.zeros(system.b.shape[1]), []
-    _, z_sd = estimate.unknowns(x)
+    z_sd = estimate.unknown_sd()
     observable = system.observable
     closure = float(np.abs(system.a @ x + system.b @ z - system.c).max(initial=0.0))
     n_model = len(model.variables)
@@ -745,26 +765,19 @@ def _unobservable(system: _System, observable: np.ndarray, suggest: bool = True)
     columns = ["quantity", "kind", "where", "fixed_by"]
     if not missing:
         return pd.DataFrame(columns=columns), []
+
+    def row(j: int, fixed_by: list[str]) -> dict[str, Any]:
+        v = model.variables[j]
+        return {"quantity": describe(v), "kind": v[0], "where": _where(tuple(v[1:]) if len(v) == 3 else v[1]),
+                "fixed_by": fixed_by}
+
     if not suggest:
-        rows = [{"quantity": describe(model.variables[j]), "kind": model.variables[j][0],
-                 "where": _where(tuple(model.variables[j][1:]) if len(model.variables[j]) == 3
-                                 else model.variables[j][1]), "fixed_by": []} for j in missing]
-        return pd.DataFrame(rows, columns=columns), []
+        return pd.DataFrame([row(j, []) for j in missing], columns=columns), []
     measured = set(system.targets)
     candidates = [(k, words) for k, words in _placements(model) if k not in measured]
-    fixes: dict[int, set[int]] = {}
-    for k, _ in candidates:
-        keep = [j for j in range(system.b.shape[1]) if j != k]
-        null = _null_space(system.b[:, keep])
-        norms = np.linalg.norm(null, axis=1) if null.shape[1] else np.zeros(len(keep))
-        now = {keep[i] for i in range(len(keep)) if norms[i] < 1e-7} | {k}
-        fixes[k] = {j for j in missing if j in now}
+    fixes = {k: _observed(system.b, [k]) & set(missing) for k, _ in candidates}
     words = dict(candidates)
-    rows = []
-    for j in missing:
-        v = model.variables[j]
-        rows.append({"quantity": describe(v), "kind": v[0], "where": _where(tuple(v[1:]) if len(v) == 3 else v[1]),
-                     "fixed_by": [words[k] for k, _ in candidates if j in fixes[k]]})
+    rows = [row(j, [words[k] for k, _ in candidates if j in fixes[k]]) for j in missing]
     # greedy: add the placement that fixes most of what is left, recomputing with the chosen ones metered
     chosen: list[int] = []
     left = set(missing)
@@ -773,11 +786,7 @@ def _unobservable(system: _System, observable: np.ndarray, suggest: bool = True)
         for k, _ in candidates:
             if k in chosen:
                 continue
-            keep = [j for j in range(system.b.shape[1]) if j not in (*chosen, k)]
-            null = _null_space(system.b[:, keep])
-            norms = np.linalg.norm(null, axis=1) if null.shape[1] else np.zeros(len(keep))
-            now = {keep[i] for i in range(len(keep)) if norms[i] < 1e-7} | {*chosen, k}
-            fixed = left & now
+            fixed = left & _observed(system.b, [*chosen, k])
             if len(fixed) > len(best_fixed):
                 best, best_fixed = k, fixed
         if best is None:
@@ -785,11 +794,6 @@ def _unobservable(system: _System, observable: np.ndarray, suggest: bool = True)
         chosen.append(best)
         left -= best_fixed
     return pd.DataFrame(rows, columns=columns), [words[k] for k in chosen]
-
-
-def flow_meter_places(meters: Iterable[Meter]) -> list[str]:
-    """Where the flow meters are, in words (``pipe a -> b`` or ``node a``)."""
-    return [describe(("pipe", *m.at)) if m.on_pipe else describe(("node", m.at)) for m in meters if m.is_flow]
 
 
 @dataclass(frozen=True)
@@ -848,7 +852,7 @@ def reconcile_series(
     -------
     SeriesReconciliation
     """
-    frame = readings.values if hasattr(readings, "problems") else readings
+    frame = readings.values if isinstance(readings, Readings) else readings
     if not isinstance(frame, pd.DataFrame):
         raise PlantDataError("reconcile_series takes a Readings or a DataFrame (timestamps x meters)")
     test = BalanceTest(plant, meters=meters, flows=flows, level=level)

@@ -141,14 +141,17 @@ def balance_table(rec: Reconciliation) -> pd.DataFrame:
     return table
 
 
+def _carrying(graph, node: str) -> list[tuple[str, str]]:
+    """The pipes that carry a node's water: out of a supply, into any other node."""
+    return list(graph.out_edges(node) if graph.nodes[node]["kind"] == "supply" else graph.in_edges(node))
+
+
 def _metered_inflow(rec: Reconciliation, node: str, level: int, value: dict, meters: dict) -> float:
     """Flow into (or out of, for a supply) ``node`` metered by meters of ``level``."""
     at_node = [m for m in meters.get(("node", node), []) if m.level == level]
     if at_node:
         return value[("node", node)]
-    supply = rec.graph.nodes[node]["kind"] == "supply"
-    pipes = rec.graph.out_edges(node) if supply else rec.graph.in_edges(node)
-    return _sum([value[("pipe", a, b)] for a, b in pipes
+    return _sum([value[("pipe", a, b)] for a, b in _carrying(rec.graph, node)
                  if any(m.level == level for m in meters.get(("pipe", a, b), []))])
 
 
@@ -198,8 +201,7 @@ def coverage(rec: Reconciliation) -> pd.DataFrame:
         required, source = COVERAGE_REQUIRED[level] if not scope.startswith("discharge") else (None, "")
         share = metered / total if total > 0 else None
         places = {("node", n) for n in nodes}
-        places |= {("pipe", a, b) for n in nodes
-                   for a, b in (graph.out_edges(n) if kind[n] == "supply" else graph.in_edges(n))}
+        places |= {("pipe", a, b) for n in nodes for a, b in _carrying(graph, n)}
         count = sum(1 for place in places for m in meters.get(place, []) if m.level == level)
         rows.append({"level": level, "scope": scope, "total": total, "metered": metered, "coverage": share,
                      "required": required,
