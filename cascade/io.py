@@ -413,7 +413,8 @@ def _read_indicators(raw: Any, flow_scale: float, problems: _Problems) -> dict[s
 
 
 def _read_meters(raw: Any, scale: dict[str, float], problems: _Problems) -> list[Meter]:
-    """``meters: [{id, at, quantity, rsd | sd | accuracy_class, level, description}]`` (:mod:`cascade.metering`).
+    """``meters: [{id, at, quantity, rsd | sd | accuracy_class, repeatability, level, description}]``
+    (:mod:`cascade.metering`).
 
     Structure only (types, keys, numbers); the meaning (ids, units, one accuracy) is checked by
     :func:`cascade.metering.meter_problems` when the plant is validated.
@@ -460,7 +461,7 @@ def _read_meter(where: str, entry: Mapping[str, Any], scale: dict[str, float], p
         problems.add(f"{where}: 'quantity' must be flow or a contaminant name, got {_short(quantity)}")
     quantity = str(quantity)
     numbers_: dict[str, Any] = {}
-    for key in ("rsd", "sd", "accuracy_class", "level"):
+    for key in ("rsd", "sd", "accuracy_class", "repeatability", "level"):
         numbers_[key] = _as_number(entry.get(key), f"{where}: '{key}'", problems)
     if numbers_["sd"] is not None:
         numbers_["sd"] *= scale.get("flow" if quantity == QUANTITY_FLOW else "concentration", 1.0)
@@ -481,7 +482,7 @@ def _meters_out(meters: list[Meter], scale: dict[str, float]) -> list[dict[str, 
         where = f"meter '{meter.id}'"
         row: dict[str, Any] = {"id": meter.id, "at": list(meter.at) if meter.on_pipe else meter.at,
                                "quantity": meter.quantity}
-        for key in ("rsd", "sd", "accuracy_class"):
+        for key in ("rsd", "sd", "accuracy_class", "repeatability"):
             value = getattr(meter, key)
             if value is not None:
                 divisor = (scale["flow"] if meter.is_flow else scale["concentration"]) if key == "sd" else 1.0

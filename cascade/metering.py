@@ -15,6 +15,21 @@ permissible error in percent of the reading, read as an expanded uncertainty wit
 factor 2, so ``rsd = accuracy_class / 200``). Its ``level`` is the metering level of GB/T
 24789-2022 (1: the plant's boundary, 2: sub-units / workshops, 3: main water-using equipment).
 
+That accuracy is the whole uncertainty of one reading. Most of it is **systematic** for a given
+meter (its calibration error: the same sign and size from one reading to the next), and only a
+part is **random** (the meter's repeatability, plus the noise of the readout): averaging ``n``
+readings reduces only the random part. A meter's optional ``repeatability`` is that random part,
+a relative standard deviation; the systematic part is what remains,
+
+.. math::
+
+    \\sigma_{sys}^2 = \\sigma^2 - \\sigma_{rand}^2, \\qquad
+    \\sigma^2_{\\bar y} = \\sigma_{sys}^2 + \\sigma_{rand}^2 / n
+
+(:meth:`Meter.mean_sd`, ``n`` readings averaged). Without a repeatability the whole error is taken
+as systematic, the cautious reading of a nameplate accuracy: a mean is then no more accurate than
+one reading.
+
 Meters are kept on the plant (:attr:`cascade.Plant.meters`, the plant file's ``meters:``, or a
 meter table beside the plant file read by :func:`read_meters`) in canonical units (t/h, ppm) and
 checked by :func:`meter_problems` (validation code ``bad_meter``).
@@ -78,7 +93,7 @@ if TYPE_CHECKING:
 QUANTITY_FLOW = "flow"
 LEVELS = (1, 2, 3)
 #: The keys of a meter (a plant file's ``meters`` entry, the columns of a meter table).
-METER_KEYS = ("id", "at", "quantity", "rsd", "sd", "accuracy_class", "level", "description")
+METER_KEYS = ("id", "at", "quantity", "rsd", "sd", "accuracy_class", "repeatability", "level", "description")
 #: The ways to give a meter's accuracy (exactly one of them).
 ACCURACY_KEYS = ("rsd", "sd", "accuracy_class")
 #: The columns a readings table needs (matched ignoring case and surrounding blanks).
@@ -117,6 +132,10 @@ class Meter:
         Metering level 1, 2 or 3 (GB/T 24789-2022).
     description : str, optional
         Free text.
+    repeatability : float, optional
+        Relative standard deviation of the random part of a reading's error (a fraction of the
+        reading, at most the relative accuracy; only with ``rsd`` or ``accuracy_class``). Without it
+        the whole error is systematic (see the module's notes).
 
     Notes
     -----
@@ -131,6 +150,7 @@ class Meter:
     accuracy_class: float | None = None
     level: int | None = None
     description: str = ""
+    repeatability: float | None = None
 
     @property
     def on_pipe(self) -> bool:
@@ -164,6 +184,32 @@ class Meter:
         if rsd is None:
             raise ValueError(f"meter '{self.id}' has no accuracy (give rsd, sd or accuracy_class)")
         return rsd * max(abs(reading), reference, floor)
+
+    def random_sd(self, reading: float, reference: float = 0.0, floor: float = 1e-9) -> float:
+        """The standard deviation of the random part of one reading's error (0 without ``repeatability``).
+
+        ``repeatability * max(|reading|, reference, floor)``, at most :meth:`standard_deviation`.
+        """
+        if not self.repeatability:
+            return 0.0
+        total = self.standard_deviation(reading, reference, floor)
+        return min(self.repeatability * max(abs(reading), reference, floor), total)
+
+    def mean_sd(self, reading: float, n: int, reference: float = 0.0, floor: float = 1e-9) -> float:
+        """The standard deviation of the mean of ``n`` readings (``reading`` their mean).
+
+        ``sqrt(sd^2 - r^2 + r^2 / n)`` with ``sd`` the accuracy of one reading and ``r`` its random
+        part (:meth:`random_sd`): only the random part averages out.
+
+        Examples
+        --------
+        >>> meter = Meter("FT-1", "FW", rsd=0.01, repeatability=0.006)
+        >>> round(meter.mean_sd(100.0, 1), 6), round(meter.mean_sd(100.0, 36), 6)  # sqrt(0.8^2 + 0.6^2 / 36)
+        (1.0, 0.806226)
+        """
+        total = self.standard_deviation(reading, reference, floor)
+        random = self.random_sd(reading, reference, floor)
+        return math.sqrt(max(total**2 - random**2, 0.0) + random**2 / max(int(n), 1))
 
 
 def as_location(at: Any) -> Any:
@@ -279,10 +325,28 @@ def _problems_of(meter: Meter, where: str, plant: Plant, ids: list[str]) -> list
         elif key == "accuracy_class" and value > 100:
             out.append(f"{where}: accuracy_class is {value:g}; it is the maximum permissible error in percent of the "
                        "reading (e.g. 2.5), at most 100")
+    out += _repeatability_problems(meter, where)
     level = meter.level
     if level is not None and (isinstance(level, bool) or level not in LEVELS):
         out.append(f"{where}: level {level!r} is not a metering level; use {_LEVEL_TEXT}, as in GB/T 24789-2022")
     return out
+
+
+def _repeatability_problems(meter: Meter, where: str) -> list[str]:
+    """``repeatability``: a fraction in [0, rsd], given with a relative accuracy."""
+    value = meter.repeatability
+    if value is None:
+        return []
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value < 0:
+        return [f"{where}: repeatability is {value!r}; give a fraction of the reading, 0 or more (0.002 for 0.2 %)"]
+    if meter.sd is not None:
+        return [f"{where}: repeatability is a fraction of the reading, so it goes with rsd or accuracy_class, not "
+                "with an absolute sd"]
+    rsd = meter.relative_sd
+    if isinstance(rsd, numbers.Real) and math.isfinite(rsd) and value > rsd:
+        return [f"{where}: repeatability {value:g} is more than the meter's whole relative accuracy {rsd:g}; it is "
+                "the random part of that accuracy"]
+    return []
 
 
 def _at_text(at: Any) -> str:
@@ -335,7 +399,8 @@ def read_meters(source: str | os.PathLike | pd.DataFrame | Sequence | Mapping, p
     Parameters
     ----------
     source : path, DataFrame, list or mapping
-        A CSV file (columns ``id, at, quantity, rsd, sd, accuracy_class, level, description``,
+        A CSV file (columns ``id, at, quantity, rsd, sd, accuracy_class, repeatability, level,
+        description``,
         matched ignoring case and surrounding blanks; ``id`` and ``at`` required, the others may be
         absent or empty; a pipe written ``from->to`` in ``at``, e.g. ``mains->boiler_feed``); a
         YAML or JSON file (``.yaml``, ``.yml``, ``.json``) holding a list of meters or
@@ -448,7 +513,7 @@ def _cell(name: str, cell: Any) -> Any:
     """A meter table's cell as a plant file would give it: numbers for the numeric columns, a pipe as a list."""
     if isinstance(cell, str):
         cell = cell.strip()
-        if name in ("rsd", "sd", "accuracy_class", "level"):
+        if name in ("rsd", "sd", "accuracy_class", "repeatability", "level"):
             try:
                 return float(cell)
             except ValueError:
@@ -1003,8 +1068,12 @@ def simulate_readings(
 ) -> pd.DataFrame:
     """Noisy readings of known true values, in the long format :func:`read_readings` reads.
 
-    Each reading is ``true * (1 + bias) + e`` with ``e`` drawn from a normal distribution of
-    standard deviation ``meter.standard_deviation(true)`` (:meth:`Meter.standard_deviation`).
+    Each reading is ``true * (1 + bias) + e_sys u + e_rand v_t`` with ``u`` and ``v_t`` standard
+    normal: ``u`` drawn once per meter (its calibration error, the same for all its readings of
+    this call), ``v_t`` for every reading; ``e_rand`` is the meter's :meth:`Meter.random_sd` and
+    ``e_sys^2 = sd^2 - e_rand^2`` with ``sd`` its :meth:`Meter.standard_deviation` at the true
+    value. A meter without ``repeatability`` therefore reads off by the same error throughout;
+    give ``repeatability = rsd`` for independent errors at every reading.
 
     Parameters
     ----------
@@ -1065,11 +1134,14 @@ def simulate_readings(
         raise ValueError(f"bias names {', '.join(map(repr, stray))}, which {'is' if len(stray) == 1 else 'are'} not "
                          f"one of the meters ({', '.join(ids)})")
     shift = np.array([1.0 + float(bias.get(i, 0.0)) for i in ids])
-    sd = np.zeros(truth.shape)
+    systematic, random = np.zeros(truth.shape), np.zeros(truth.shape)
     for (t, j), x in np.ndenumerate(truth):
         if math.isfinite(x):
-            sd[t, j] = meters[j].standard_deviation(float(x))
-    noise = np.random.default_rng(seed).standard_normal(truth.shape) * sd
+            total, random[t, j] = meters[j].standard_deviation(float(x)), meters[j].random_sd(float(x))
+            systematic[t, j] = math.sqrt(max(total**2 - random[t, j] ** 2, 0.0))
+    rng = np.random.default_rng(seed)
+    calibration = rng.standard_normal(len(ids))  # one draw per meter: the same for all its readings
+    noise = calibration * systematic + rng.standard_normal(truth.shape) * random
     value = truth * shift + noise
     out = pd.DataFrame({
         "timestamp": np.repeat(stamps.to_numpy(), len(ids)),

@@ -37,29 +37,44 @@ with ``x_t`` its reconciled flow and ``mu`` its plan flow, the exponentially wei
     z_t = \\lambda x_t + (1 - \\lambda) z_{t-1}, \\qquad z_0 = \\mu,
 
 is compared with the control limits ``mu +/- L sqrt(v_t)``, where ``v_t`` is the variance of ``z_t``
-under no drift:
+under no drift. The error of a reconciled flow has two parts (:mod:`cascade.metering`): a random
+part, independent from one timestamp to the next, which the average smooths, and a systematic
+part (the meters' calibration errors), the same at every timestamp, which it does not:
 
 .. math::
 
-    v_t = (1 - \\lambda)^2 v_{t-1} + \\lambda^2 \\sigma_t^2, \\qquad v_0 = 0,
+    v_t = m_t^2 + r_t, \\qquad m_t = (1 - \\lambda) m_{t-1} + \\lambda \\sigma^{sys}_t, \\qquad
+    r_t = (1 - \\lambda)^2 r_{t-1} + \\lambda^2 \\left((\\sigma^{rand}_t)^2 + (\\rho \\mu)^2\\right),
+    \\qquad m_0 = r_0 = 0.
 
-which for a constant ``sigma`` is the textbook ``sigma^2 lambda / (2 - lambda) (1 - (1 - lambda)^{2t})``
-(Lucas & Saccucci, 1990). ``sigma_t`` is the standard deviation of the reconciled flow at ``t``
-(``results[t].flows["sd"]``), optionally widened by a process variability: ``sigma_t^2 = sd_t^2 +
-(process_rsd mu)^2``. With ``process_rsd = 0`` (the default) the chart asks whether the flows equal
-the plan to the accuracy of the meters; a plant whose flows wander about the plan by a few percent
-should say so with ``process_rsd``, or every small offset is reported as drift. A warning is raised
+``sigma^rand_t`` is the standard deviation that the meters' random errors (their ``repeatability``)
+give the reconciled flow at ``t`` (:meth:`cascade.reconcile.BalanceTest.flow_covariance`),
+``sigma^sys_t`` the rest of its standard deviation (``results[t].flows["sd"]``), and ``rho =
+process_rsd`` a variability of the true flows about the plan. For a constant random ``sigma`` alone
+``v_t`` is the textbook ``sigma^2 lambda / (2 - lambda) (1 - (1 - lambda)^{2t})`` (Lucas & Saccucci,
+1990); the systematic part adds ``(sigma^sys (1 - (1 - lambda)^t))^2``, so with meters without a
+repeatability (all of their error systematic, the default) the limits open to ``+/- L sigma``: an
+average cannot know a flow better than its meters' calibration. (``m_t``, a weighted sum of standard
+deviations, is the largest the systematic part can be, reached when the same meters carry the flow
+throughout.) With ``process_rsd = 0`` (the default) the chart asks whether the flows equal the plan
+to the accuracy of the meters; a plant whose flows wander about the plan by a few percent should say
+so with ``process_rsd``, or every small offset is reported as drift. A warning is raised
 at the first timestamp ``z_t`` leaves the limits, and again only after it has come back to the plan
 flow (crossed it), so a flow that hovers about a limit is reported once. Unobservable flows are
 skipped (``z`` and ``v`` keep their values; ``t`` counts the updates).
 
-**4. Meter drift** (``source = 'cusum'``, warning). For each flow meter, the two-sided tabular CUSUM
-of its standardised adjustment ``s_t = a_t / sd(a_t)`` (``a_t`` = reconciled - reading,
-:attr:`cascade.reconcile.SeriesReconciliation.standardised`):
+**4. Meter drift** (``source = 'cusum'``, warning). A meter *drifts* when it comes to read differently,
+against the balances, from how it read before. For each flow meter, ``s_t = a_t / sd(a_t)`` is its
+standardised adjustment (``a_t`` = reconciled - reading,
+:attr:`cascade.reconcile.SeriesReconciliation.standardised`). Its calibration error gives ``s_t`` a
+level of its own, which is not drift (a level beyond the meter's accuracy is found by check 5), so
+the chart is set up on a **baseline**, the first ``baseline`` values of ``s_t`` (Phase I of a
+control chart): their mean ``m_0`` and standard deviation ``s_0``. From the next value on, the
+two-sided tabular CUSUM of ``u_t = (s_t - m_0) / s_0``:
 
 .. math::
 
-    C^+_t = \\max(0, C^+_{t-1} + s_t - k), \\qquad C^-_t = \\max(0, C^-_{t-1} - s_t - k),
+    C^+_t = \\max(0, C^+_{t-1} + u_t - k), \\qquad C^-_t = \\max(0, C^-_{t-1} - u_t - k),
     \\qquad C^\\pm_0 = 0,
 
 with ``k = cusum_k`` and a signal when either exceeds ``h = cusum_h``; that side is then reset to 0.
@@ -72,7 +87,11 @@ whose message names them all. Signals of the same chart and side at most ``2 h /
 apart (twice the detection time of the one-standard-deviation shift the chart is tuned for) make
 one episode and one row: a lasting bias is reported once, with the number of signals. With the
 defaults (``k = 0.5``, ``h = 5``) the in-control average run length of a two-sided chart is about
-465 timestamps, and a shift of one standard deviation is found in about 10.
+465 timestamps when ``m_0`` and ``s_0`` are exact, and a shift of one standard deviation is found in
+about 10. Estimated from a baseline of ``n`` values they shorten the in-control run length (more
+false warnings; Jones, Champ & Rigdon, 2004): a longer baseline gives fewer. A meter with fewer than
+``baseline + 1`` values, or whose values did not vary over the baseline, has no chart (a note says
+so). A drift that started within the baseline is partly taken as the meter's level.
 
 **5. Gross errors** (``source = 'gross error test'``). Each bias or leak that serial elimination
 accepts (:attr:`cascade.reconcile.SeriesReconciliation.gross_errors`) is reported once per *run*
@@ -92,6 +111,9 @@ run's length and end.
 
 References
 ----------
+Jones, L. A., Champ, C. W. & Rigdon, S. E. (2004). The run length distribution of the CUSUM with
+estimated parameters. *Journal of Quality Technology* 36(1), 95-108.
+
 Lucas, J. M. & Saccucci, M. S. (1990). Exponentially weighted moving average control schemes:
 properties and enhancements. *Technometrics* 32(1), 1-12.
 
@@ -119,7 +141,7 @@ from .exceptions import PlantDataError
 from .metering import Meter
 from .plan import RetrofitPlan
 from .plant import Plant
-from .reconcile import BalanceTest, Reconciliation, SeriesReconciliation, _Estimate, reconcile_series
+from .reconcile import BalanceTest, SeriesReconciliation, reconcile_series
 from .units import accepted, factor
 
 ALARM, WARNING = "alarm", "warning"
@@ -248,7 +270,8 @@ class Monitoring:
         of its control limits around the plan flow.
     cusum_high, cusum_low : pandas.DataFrame
         Timestamps x flow meters: ``C^-`` (the meter reads high) and ``C^+`` (reads low), after any
-        reset; meters that cannot be told apart share their group's chart. NaN where skipped.
+        reset; meters that cannot be told apart share their group's chart. NaN where skipped and over
+        the baseline.
     plan : dict
         The plan's flows ``{(from, to): t/h}``.
     notes : list of str
@@ -440,22 +463,6 @@ def _measured_graph(graph: nx.DiGraph, analysers: list[Meter], readings: pd.Seri
     return measured
 
 
-def _pipe_covariance(test: BalanceTest, result: Reconciliation) -> np.ndarray:
-    """Covariance of the reconciled pipe flows of one timestamp (pipes in ``graph.edges`` order).
-
-    Rebuilt from the linear estimate of :mod:`cascade.reconcile` with the meters in use and the leaks
-    accepted at that timestamp (a :class:`Reconciliation` gives only the standard deviations).
-    """
-    status = result.measurements.set_index("meter")
-    active = [k for k, m in enumerate(test.flow_meters) if status.at[m.id, "status"] == "used"]
-    ids = [test.flow_meters[k].id for k in active]
-    leaks = [e.where for e in result.gross_errors if e.kind == "leak"]
-    system = test.system(active, leaks)
-    estimate = _Estimate(system, status.loc[ids, "reading"].to_numpy(float), status.loc[ids, "sd"].to_numpy(float))
-    n_pipes = test.graph.number_of_edges()
-    return estimate.unknown_cov()[:n_pipes, :n_pipes]
-
-
 def _prediction_sd(graph: nx.DiGraph, flows: dict[Pipe, float], inlet: pd.DataFrame, cov: np.ndarray,
                    wanted: list[tuple[str, str]]) -> dict[tuple[str, str], float]:
     """Delta-method standard deviation of the predicted inlet concentrations ``wanted`` (node, contaminant)."""
@@ -485,7 +492,9 @@ def _predict(graph: nx.DiGraph, series: SeriesReconciliation, test: BalanceTest,
         inlet, _ = node_concentrations(measured, flows)
         values = [(n, c, float(inlet.at[n, c]), limit) for n, c, limit in limits if np.isfinite(inlet.at[n, c])]
         over = [(n, c) for n, c, value, limit in values if value > limit]
-        sd = _prediction_sd(measured, flows, inlet, _pipe_covariance(test, series.results[t]), over) if over else {}
+        sd = {}
+        if over:
+            sd = _prediction_sd(measured, flows, inlet, test.flow_covariance(series.results[t]).to_numpy(), over)
         records += [{"time": t, "unit": n, "contaminant": c, "value": value, "limit": limit,
                      "sd": sd.get((n, c), np.nan)} for n, c, value, limit in values]
     return pd.DataFrame(records, columns=["time", "unit", "contaminant", "value", "limit", "sd"]), skipped
@@ -518,33 +527,43 @@ def _predicted_message(node: str, c: str, value: float, limit: float, sd: float,
 
 
 # ----------------------------------------------------------------------------- 3. flow drift
-def _flow_sd(series: SeriesReconciliation) -> pd.DataFrame:
-    """Timestamps x pipes: the standard deviation of each reconciled flow."""
-    return pd.DataFrame([r.flows["sd"].to_numpy(float) for r in series.results.values()],
-                        index=series.flows.index, columns=series.flows.columns)
+def _flow_sd_parts(series: SeriesReconciliation, test: BalanceTest) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Timestamps x pipes: the systematic and the random part of the standard deviation of each reconciled flow."""
+    total = pd.DataFrame([r.flows["sd"].to_numpy(float) for r in series.results.values()],
+                         index=series.flows.index, columns=series.flows.columns)
+    if not any(m.repeatability for m in test.flow_meters):
+        return total, total * 0.0  # no random part: all of the error is systematic (NaN stays NaN)
+    random = pd.DataFrame([np.sqrt(np.clip(np.diag(test.flow_covariance(r, random_only=True)), 0.0, None))
+                           for r in series.results.values()], index=total.index, columns=total.columns)
+    random = random.where(total.notna())
+    return np.sqrt((total**2 - random**2).clip(lower=0.0)), random
 
 
-def _ewma_chart(x: pd.Series, sd: pd.Series, target: float, lam: float, width: float,
+def _ewma_chart(x: pd.Series, sd_sys: pd.Series, sd_rand: pd.Series, target: float, lam: float, width: float,
                 process_rsd: float) -> tuple[np.ndarray, np.ndarray]:
-    """EWMA ``z_t`` and control half-width ``L sqrt(v_t)`` of one pipe (NaN flows skipped)."""
-    z, v = target, 0.0
+    """EWMA ``z_t`` and control half-width ``L sqrt(v_t)`` of one pipe (NaN flows skipped; module notes)."""
+    z, m, r = target, 0.0, 0.0
     zs, half = np.full(len(x), np.nan), np.full(len(x), np.nan)
-    for k, (value, s) in enumerate(zip(x.to_numpy(float), sd.to_numpy(float), strict=True)):
-        if np.isfinite(value) and np.isfinite(s):
+    for k, (value, s_sys, s_rand) in enumerate(zip(x.to_numpy(float), sd_sys.to_numpy(float),
+                                                   sd_rand.to_numpy(float), strict=True)):
+        if np.isfinite(value) and np.isfinite(s_sys) and np.isfinite(s_rand):
             z = lam * value + (1 - lam) * z
-            v = (1 - lam) ** 2 * v + lam**2 * (s**2 + (process_rsd * target) ** 2)
+            m = (1 - lam) * m + lam * s_sys
+            r = (1 - lam) ** 2 * r + lam**2 * (s_rand**2 + (process_rsd * target) ** 2)
+        v = m * m + r
         zs[k], half[k] = z, width * np.sqrt(v) if v > 0 else np.nan
     return zs, half
 
 
-def _ewma(series: SeriesReconciliation, plan: dict[Pipe, float], lam: float, width: float,
+def _ewma(series: SeriesReconciliation, test: BalanceTest, plan: dict[Pipe, float], lam: float, width: float,
           process_rsd: float) -> tuple[pd.DataFrame, pd.DataFrame, list[dict[str, Any]]]:
     """EWMA charts of every pipe of the plan and a warning each time one leaves its limits."""
-    sd = _flow_sd(series)
+    sd_sys, sd_rand = _flow_sd_parts(series, test)
     charts, limits, rows = {}, {}, []
     for a, b in plan:
         label = f"{a} -> {b}"
-        z, half = _ewma_chart(series.flows[label], sd[label], plan[(a, b)], lam, width, process_rsd)
+        z, half = _ewma_chart(series.flows[label], sd_sys[label], sd_rand[label], plan[(a, b)], lam, width,
+                              process_rsd)
         charts[label], limits[label] = z, half
         rows += _ewma_rows(series.flows.index, label, plan[(a, b)], z, half)
     index = series.flows.index
@@ -597,23 +616,35 @@ def _group_series(standardised: pd.DataFrame, members: list[tuple[str, float]]) 
     return series
 
 
-def _cusum_chart(s: pd.Series, k: float, h: float) -> tuple[np.ndarray, np.ndarray, list[tuple[int, str, float]]]:
-    """``C^-`` (reads high) and ``C^+`` (reads low) of one series, and its signals ``(position, side, value)``."""
+def _cusum_chart(s: pd.Series, k: float, h: float,
+                 baseline: int) -> tuple[np.ndarray, np.ndarray, list[tuple[int, str, float]], str | None]:
+    """``C^-`` (reads high) and ``C^+`` (reads low) of one series after its baseline, its signals
+    ``(position, side, value)``, and why there is no chart (None when there is one)."""
     high, low = np.full(len(s), np.nan), np.full(len(s), np.nan)
+    values = s.to_numpy(float)
+    finite = np.flatnonzero(np.isfinite(values))
+    if len(finite) == 0:
+        return high, low, [], "the balances never check it (it is not redundant, or it gave no reading)"
+    if len(finite) <= baseline:
+        return high, low, [], (f"the balances checked it at {len(finite)} timestamps; the baseline needs {baseline} "
+                                "and the chart more")
+    base = values[finite[:baseline]]
+    centre, spread = float(base.mean()), float(base.std(ddof=1)) if baseline > 1 else 0.0
+    if not spread > 1e-3:
+        return high, low, [], "its standardised adjustments did not vary over the baseline"
     c_plus = c_minus = 0.0
     signals = []
-    for position, value in enumerate(s.to_numpy(float)):
-        if not np.isfinite(value):
-            continue
-        c_plus, c_minus = max(0.0, c_plus + value - k), max(0.0, c_minus - value - k)
+    for position in finite[baseline:]:
+        u = (values[position] - centre) / spread
+        c_plus, c_minus = max(0.0, c_plus + u - k), max(0.0, c_minus - u - k)
         if c_minus > h:
-            signals.append((position, "high", c_minus))
+            signals.append((int(position), "high", c_minus))
             c_minus = 0.0
         if c_plus > h:
-            signals.append((position, "low", c_plus))
+            signals.append((int(position), "low", c_plus))
             c_plus = 0.0
         high[position], low[position] = c_minus, c_plus
-    return high, low, signals
+    return high, low, signals, None
 
 
 def _episodes(signals: list[tuple[int, str, float]], window: int) -> list[list[tuple[int, str, float]]]:
@@ -630,20 +661,23 @@ def _episodes(signals: list[tuple[int, str, float]], window: int) -> list[list[t
     return episodes
 
 
-def _cusum(standardised: pd.DataFrame, places: dict[str, str], k: float,
-           h: float) -> tuple[pd.DataFrame, pd.DataFrame, list[dict[str, Any]]]:
-    """Two-sided tabular CUSUM per group of parallel meters; one warning per episode of signals."""
+def _cusum(standardised: pd.DataFrame, places: dict[str, str], k: float, h: float,
+           baseline: int) -> tuple[pd.DataFrame, pd.DataFrame, list[dict[str, Any]], list[str]]:
+    """Two-sided tabular CUSUM per group of parallel meters, after a baseline; one warning per episode of
+    signals, and a note for each group without a chart."""
     high = pd.DataFrame(np.nan, index=standardised.index, columns=standardised.columns)
     low = high.copy()
-    rows = []
+    rows, notes = [], []
     window = int(np.ceil(2 * h / k))
     for members in _parallel_groups(standardised):
-        c_high, c_low, signals = _cusum_chart(_group_series(standardised, members), k, h)
+        c_high, c_low, signals, why_not = _cusum_chart(_group_series(standardised, members), k, h, baseline)
+        if why_not:
+            notes.append(f"no drift chart (CUSUM) for meter {' / '.join(m for m, _ in members)}: {why_not}")
         for meter_id, sign in members:
             high[meter_id], low[meter_id] = (c_high, c_low) if sign > 0 else (c_low, c_high)
         for episode in _episodes(signals, window):
             rows.append(_cusum_row(standardised.index, episode, members, places, h))
-    return high, low, rows
+    return high, low, rows, notes
 
 
 def _cusum_row(times: pd.Index, episode: list[tuple[int, str, float]], members: list[tuple[str, float]],
@@ -652,7 +686,7 @@ def _cusum_row(times: pd.Index, episode: list[tuple[int, str, float]], members: 
     meter_id = members[0][0]
     flip = {"high": "low", "low": "high"}
     message = (f"meter {meter_id} ({places[meter_id]}) drifts {side}: it reads {'above' if side == 'high' else 'below'}"
-               f" what the balances say, its CUSUM of standardised adjustments reached {_g(value)} > {h:g}")
+               f" what the balances say, more than over its baseline; its CUSUM reached {_g(value)} > {h:g}")
     if len(episode) > 1:
         message += f"; signalled {len(episode)} times until {_when(times[episode[-1][0]])}"
     if len(members) > 1:
@@ -734,8 +768,10 @@ def _split_meters(meters: Sequence[Meter], frame: pd.DataFrame) -> tuple[list[Me
 
 
 def _check_parameters(level: float, ewma_lambda: float, ewma_width: float, cusum_k: float, cusum_h: float,
-                      warn_fraction: float, persistence: int, process_rsd: float) -> None:
+                      warn_fraction: float, persistence: int, process_rsd: float, baseline: int) -> None:
     problems = []
+    if isinstance(baseline, bool) or not isinstance(baseline, int) or baseline < 2:
+        problems.append(f"baseline must be a whole number of timestamps, at least 2, got {baseline!r}")
     if not 0.0 < ewma_lambda <= 1.0:
         problems.append(f"ewma_lambda must be in (0, 1], got {ewma_lambda}")
     if ewma_width <= 0 or cusum_h <= 0 or cusum_k <= 0 or process_rsd < 0:
@@ -764,6 +800,7 @@ def monitor(
     warn_fraction: float = 0.9,
     persistence: int = 3,
     process_rsd: float = 0.0,
+    baseline: int = 48,
 ) -> Monitoring:
     """Flag where operation drifts from a plan or its quality limits (see the module's notes).
 
@@ -791,6 +828,9 @@ def monitor(
         Consecutive timestamps at which a gross error must be found before it is reported.
     process_rsd : float, default 0.0
         Relative standard deviation of the true flows about the plan, added to the EWMA's sigma.
+    baseline : int, default 48
+        Number of a meter's first standardised adjustments that set up its CUSUM (its level and
+        spread before any drift).
 
     Returns
     -------
@@ -803,7 +843,8 @@ def monitor(
         A bad plan, readings of unknown meters, no flow meter, a meter on a pipe the plan does not
         have, or a parameter out of range.
     """
-    _check_parameters(level, ewma_lambda, ewma_width, cusum_k, cusum_h, warn_fraction, persistence, process_rsd)
+    _check_parameters(level, ewma_lambda, ewma_width, cusum_k, cusum_h, warn_fraction, persistence, process_rsd,
+                      baseline)
     frame = _readings_frame(readings)
     meters = list(getattr(plant, "meters", []) if meters is None else meters)
     flow_meters, analysers = _split_meters(meters, frame)
@@ -820,11 +861,12 @@ def monitor(
     if skipped:
         notes.append(f"predicted quality skipped at {len(skipped)} of {len(frame)} timestamps where a pipe flow is "
                      f"not observable (first {_when(skipped[0])})")
-    ewma, ewma_limit, ewma_rows = _ewma(series, flows, ewma_lambda, ewma_width, process_rsd)
-    high, low, cusum_rows = _cusum(series.standardised, places, cusum_k, cusum_h)
+    ewma, ewma_limit, ewma_rows = _ewma(series, test, flows, ewma_lambda, ewma_width, process_rsd)
+    high, low, cusum_rows, cusum_notes = _cusum(series.standardised, places, cusum_k, cusum_h, baseline)
+    notes += cusum_notes
     rows += ewma_rows + cusum_rows + _gross_error_rows(series.gross_errors, series.flows.index, places, persistence)
     parameters = {"level": level, "ewma_lambda": ewma_lambda, "ewma_width": ewma_width, "cusum_k": cusum_k,
                   "cusum_h": cusum_h, "warn_fraction": warn_fraction, "persistence": persistence,
-                  "process_rsd": process_rsd}
+                  "process_rsd": process_rsd, "baseline": baseline}
     return Monitoring(plant.name, _table(rows), series, predicted, ewma, ewma_limit, high, low, flows, notes,
                       parameters)

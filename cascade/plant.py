@@ -439,6 +439,7 @@ class Plant:
         accuracy_class: float | None = None,
         level: int | None = None,
         description: str = "",
+        repeatability: float | None = None,
     ) -> Plant:
         """Add a meter (:class:`cascade.metering.Meter`) for a water balance test.
 
@@ -458,6 +459,9 @@ class Plant:
             Metering level 1, 2 or 3 (GB/T 24789-2022).
         description : str, optional
             Free text.
+        repeatability : float, optional
+            The random part of the accuracy, a relative standard deviation (see
+            :mod:`cascade.metering`); without it the whole error is systematic.
 
         Returns
         -------
@@ -475,7 +479,8 @@ class Plant:
         where = f"meter '{id}'"
         numbers_ = {
             name: None if value is None else _number(value, where, name)
-            for name, value in (("rsd", rsd), ("sd", sd), ("accuracy_class", accuracy_class))
+            for name, value in (("rsd", rsd), ("sd", sd), ("accuracy_class", accuracy_class),
+                                ("repeatability", repeatability))
         }
         if level is not None:
             level = _number(level, where, "level")

@@ -159,6 +159,7 @@ class _Estimate:
     dof: int = field(init=False)
     gamma: float = field(init=False)
     x_cov: np.ndarray = field(init=False)
+    gain: np.ndarray = field(init=False)
     adjustment_var: np.ndarray = field(init=False)
     v_max: float = field(init=False)
 
@@ -168,7 +169,7 @@ class _Estimate:
         v = g @ sigma @ g.T
         self.v_pinv, self.dof = _pinv(v)
         self.v_max = float(np.linalg.eigvalsh(v).max(initial=0.0)) if v.size else 0.0
-        gain = sigma @ g.T @ self.v_pinv
+        self.gain = gain = sigma @ g.T @ self.v_pinv
         self.x = self.y - gain @ self.residual
         adjustment_cov = gain @ g @ sigma
         self.adjustment_var = np.clip(np.diag(adjustment_cov), 0.0, None)
@@ -194,10 +195,18 @@ class _Estimate:
         system = self.system
         return system.b_pinv @ (system.c - system.a @ (self.x if x is None else x))
 
-    def unknown_cov(self) -> np.ndarray:
-        """Covariance of the unknowns, ``B'^+ A Cov(x^) A' B'^+'`` (meaningful for the observable ones)."""
+    def unknown_cov(self, part: np.ndarray | None = None) -> np.ndarray:
+        """Covariance of the unknowns, ``B'^+ A Cov(x^) A' B'^+'`` (meaningful for the observable ones).
+
+        ``part``: the variances of one part of the readings' errors (e.g. the random part), for the
+        covariance that part alone gives: ``Cov(x^) = (I - K G) diag(part) (I - K G)'`` with ``K`` the
+        gain; with all of the errors (the default) that is ``Sigma - K G Sigma``.
+        """
         transfer = self.system.b_pinv @ self.system.a
-        return transfer @ self.x_cov @ transfer.T
+        if part is None:
+            return transfer @ self.x_cov @ transfer.T
+        transfer = transfer @ (np.eye(len(self.y)) - self.gain @ self.system.g)
+        return (transfer * np.asarray(part, float)) @ transfer.T
 
     def unknown_sd(self) -> np.ndarray:
         """Standard deviations of the unknowns (meaningful for the observable ones)."""
@@ -474,13 +483,14 @@ def _placements(model: BalanceModel) -> list[tuple[int, str]]:
     return [(k, describe(v)) for k, v in enumerate(model.variables) if v[0] in ("pipe", "node")]
 
 
-def _readings_vector(readings: Any) -> pd.Series:
+def _readings_vector(readings: Any) -> tuple[pd.Series, pd.Series | None]:
+    """One value per meter, and how many readings each is the mean of (None: one reading each)."""
     if isinstance(readings, Readings):
-        return readings.mean()  # a cascade.metering.Readings: the mean over the test period
+        return readings.mean(), readings.count()  # the mean over the test period
     if isinstance(readings, pd.DataFrame):
         raise PlantDataError("reconcile takes one reading per meter (a Series or mapping); use reconcile_series "
                              "for a time series")
-    return pd.Series(dict(readings) if isinstance(readings, Mapping) else readings, dtype=float)
+    return pd.Series(dict(readings) if isinstance(readings, Mapping) else readings, dtype=float), None
 
 
 def reconcile(
@@ -501,8 +511,10 @@ def reconcile(
     readings : mapping or pandas.Series or cascade.metering.Readings
         Meter id -> reading in canonical units (t/h; ppm for analysers). A
         :class:`~cascade.metering.Readings` time series is reduced to its mean per meter (the
-        usual test: readings averaged over the test period, each with the meter's own accuracy).
-        Missing or NaN readings leave their meter out.
+        usual test: readings averaged over the test period), each with the standard deviation of a
+        mean of its ``n`` readings, :meth:`~cascade.metering.Meter.mean_sd`: only the random part
+        of the error (the meter's ``repeatability``) averages out, so without a repeatability the
+        mean has the accuracy of one reading. Missing or NaN readings leave their meter out.
     meters : sequence of Meter, optional
         Default: the plant's (``plant.meters``).
     flows : mapping of (from, to) -> t/h, optional
@@ -528,7 +540,8 @@ def reconcile(
     if not 0.0 < level < 0.5:
         raise PlantDataError(f"level must be between 0 and 0.5 (e.g. 0.05), got {level}")
     test = BalanceTest(plant, meters=meters, flows=flows, level=level)
-    return test.run(_readings_vector(readings), eliminate=eliminate)
+    values, counts = _readings_vector(readings)
+    return test.run(values, counts=counts, eliminate=eliminate)
 
 
 class BalanceTest:
@@ -564,10 +577,41 @@ class BalanceTest:
             self._systems[key] = _System(self.model, list(active), [self.targets[k] for k in active], list(leaks))
         return self._systems[key]
 
-    def run(self, values: pd.Series | Mapping[str, float], *, eliminate: bool = True,
-            suggest: bool = True) -> Reconciliation:
+    def flow_covariance(self, result: Reconciliation, *, random_only: bool = False) -> pd.DataFrame:
+        """Covariance of the reconciled pipe flows of one result of this test, in (t/h)^2.
+
+        ``B'^+ A Cov(x^) A' B'^+'`` of the linear estimate (module notes) rebuilt with the meters
+        that ``result`` used (their readings and standard deviations) and the leaks it accepted. A
+        :class:`Reconciliation` holds only the standard deviations (its diagonal); the covariances
+        are what a function of several flows (a mixed concentration, a sum) needs. Rows and
+        columns are the pipes ``"from -> to"`` in the order of ``result.flows``; the entries of a
+        pipe that is not observable mean nothing (its flow is NaN there). When a bound of the QP is
+        active the linear estimate is an approximation of the spread of the bounded one.
+
+        ``random_only=True`` gives the part that the meters' random errors cause
+        (:meth:`~cascade.metering.Meter.random_sd` of each reading used, zero for a meter without
+        ``repeatability``): the part that averages out over time.
+        """
+        status = result.measurements.set_index("meter")
+        active = [k for k, m in enumerate(self.flow_meters) if status.at[m.id, "status"] == "used"]
+        ids = [self.flow_meters[k].id for k in active]
+        reading = status.loc[ids, "reading"].to_numpy(float)
+        estimate = _Estimate(self.system(active, [e.where for e in result.gross_errors if e.kind == "leak"]),
+                             reading, status.loc[ids, "sd"].to_numpy(float))
+        part = None
+        if random_only:
+            part = np.array([self.flow_meters[k].random_sd(r, self.model.reference[self.targets[k]]) ** 2
+                             for k, r in zip(active, reading, strict=True)])
+        n_pipes = self.graph.number_of_edges()
+        labels = [f"{a} -> {b}" for a, b in self.graph.edges]
+        return pd.DataFrame(estimate.unknown_cov(part)[:n_pipes, :n_pipes], index=labels, columns=labels)
+
+    def run(self, values: pd.Series | Mapping[str, float], *, counts: pd.Series | Mapping[str, int] | None = None,
+            eliminate: bool = True, suggest: bool = True) -> Reconciliation:
         """Reconcile one reading per meter (canonical units); see :func:`reconcile`.
 
+        ``counts`` (meter id -> n) says that a value is the mean of ``n`` readings, with the
+        standard deviation :meth:`~cascade.metering.Meter.mean_sd` (default: one reading each).
         ``suggest=False`` skips the search for meters that would make unobservable flows
         observable (the list of unobservable flows is still given).
         """
@@ -582,8 +626,9 @@ class BalanceTest:
         bad = [m.id for m, r in zip(self.flow_meters, reading, strict=True) if np.isfinite(r) and r < 0]
         if bad:
             raise PlantDataError(f"flow meters cannot read below zero: {', '.join(bad)}")
+        n = {} if counts is None else dict(counts)
         sd = np.array([
-            m.standard_deviation(r, model.reference[t]) if np.isfinite(r) else np.nan
+            m.mean_sd(r, int(n.get(m.id, 1)), model.reference[t]) if np.isfinite(r) else np.nan
             for m, r, t in zip(self.flow_meters, reading, self.targets, strict=True)
         ])
         active = [k for k in range(len(self.flow_meters)) if np.isfinite(reading[k])]

@@ -37,8 +37,10 @@ bad_plant            a unit's ``plant`` is blank, the reserved report label ``(p
 bad_meter            a meter (:mod:`cascade.metering`) with an empty or repeated id, an ``at`` that is
                      not a unit or a pair of units, a quantity neither 'flow' nor a contaminant, an
                      analyser on a pipe, not exactly one of rsd / sd / accuracy_class, an accuracy
-                     that is not positive and finite (rsd >= 1, accuracy_class > 100), or a level
-                     other than 1, 2, 3; the finding's ``unit`` is the meter's id
+                     that is not positive and finite (rsd >= 1, accuracy_class > 100), a
+                     repeatability that is negative, larger than the relative accuracy or given with
+                     an absolute sd, or a level other than 1, 2, 3; the finding's ``unit`` is the
+                     meter's id
 zero_flow            (warning) a sink or source with zero flow
 unverified_limit     (warning) a limit taken from a standard (:mod:`cascade.standards`) uses a number
                      the library marks P or U (asked for with ``unverified: true``), or skips one

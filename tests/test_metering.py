@@ -121,11 +121,14 @@ def test_a_plant_built_in_code_round_trips_its_meters(tmp_path):
     plant = small(flow="kg/s").add_meter("FT-1", ("mains", "boiler_feed"), sd=0.36, level=3).add_meter(
         "AT-1", "wash", quantity="SS", accuracy_class=5)
     plant.meters[0] = Meter("FT-1", ("mains", "boiler_feed"), sd=1.8, level=3)
+    plant.add_meter("FT-2", "mains", accuracy_class=2, repeatability=0.004)
     path = tmp_path / "p.yaml"
     write_plant(plant, path)
     text = path.read_text(encoding="utf-8")
     assert "sd: 0.5" in text  # 1.8 t/h in kg/s
-    assert read_plant(path).equals(plant)
+    assert "repeatability: 0.004" in text  # a fraction: not scaled by the flow unit
+    again = read_plant(path)
+    assert again.equals(plant) and again.meters[2].repeatability == 0.004
 
 
 def test_plant_file_meter_structure_problems_are_reported_together():
@@ -211,6 +214,12 @@ METER_CASES = [
                                                           "(plant boundary), 2 (sub-units and workshops) or 3"]),
     ("level_bool", Meter("FT-1", "mains", rsd=0.02, level=True), ["level True is not a metering level"]),
     ("empty_id", Meter(" ", "wash", rsd=0.02), ["the meter at 'wash' has no id (' '); give each meter a tag"]),
+    ("negative_repeatability", Meter("FT-1", "mains", rsd=0.02, repeatability=-0.01),
+     ["meter 'FT-1': repeatability is -0.01; give a fraction of the reading, 0 or more"]),
+    ("repeatability_above_accuracy", Meter("FT-1", "mains", accuracy_class=2, repeatability=0.02),
+     ["meter 'FT-1': repeatability 0.02 is more than the meter's whole relative accuracy 0.01"]),
+    ("repeatability_with_sd", Meter("AT-1", "wash", "COD", sd=5, repeatability=0.01),
+     ["meter 'AT-1': repeatability is a fraction of the reading, so it goes with rsd or accuracy_class"]),
 ]
 
 
@@ -256,16 +265,16 @@ def test_plant_file_meter_errors_are_raised_by_read_plant():
 def test_read_meters_from_csv(tmp_path):
     path = tmp_path / "meters.csv"
     path.write_text(
-        " ID ,At,quantity,rsd,sd,Accuracy_Class,level,description\n"
-        "FT-1,mains->boiler_feed,,0.02,,,2,feed line\n"
-        "FT-2, mains ,flow,,0.5,,,\n"
-        "AT-1,wash,COD,,20,,3,\n"
-        "FT-3,sewer,,,,2.5,1,\"outfall, north\"\n",
+        " ID ,At,quantity,rsd,sd,Accuracy_Class,level,description,repeatability\n"
+        "FT-1,mains->boiler_feed,,0.02,,,2,feed line,0.005\n"
+        "FT-2, mains ,flow,,0.5,,,,\n"
+        "AT-1,wash,COD,,20,,3,,\n"
+        "FT-3,sewer,,,,2.5,1,\"outfall, north\",\n",
         encoding="utf-8",
     )
     meters = read_meters(path, small(flow="kg/s", concentration="mg/L"))
     assert meters == [
-        Meter("FT-1", ("mains", "boiler_feed"), rsd=0.02, level=2, description="feed line"),
+        Meter("FT-1", ("mains", "boiler_feed"), rsd=0.02, level=2, description="feed line", repeatability=0.005),
         Meter("FT-2", "mains", sd=0.5 * 3.6),
         Meter("AT-1", "wash", "COD", sd=20.0, level=3),
         Meter("FT-3", "sewer", accuracy_class=2.5, level=1, description="outfall, north"),
@@ -296,7 +305,7 @@ def test_read_meters_csv_problems_are_listed_together_with_row_numbers(tmp_path)
     problems = raised.value.problems
     assert str(path) in str(raised.value)
     assert problems[0] == "columns: unknown column 'colour'; allowed: id, at, quantity, rsd, sd, accuracy_class, " \
-                          "level, description"
+                          "repeatability, level, description"
     assert "row 3: meter 'FT-3': 'rsd' must be a number, got 'two'" in problems
     assert "row 4: meter 'FT-4': 'at' must be a unit id or a pipe from->to, got ['mains', '']" in problems
     assert "row 5 needs an 'id' (the meter's tag, e.g. FT-101)" in problems
@@ -696,24 +705,39 @@ def test_readings_in_gb18030_as_a_chinese_excel_writes_them(tmp_path):
 
 # ------------------------------------------------------------------ simulated readings
 def test_simulated_readings_have_the_meters_noise():
-    meters = [Meter("FT-1", "mains", rsd=0.02), Meter("AT-1", "wash", "COD", sd=5.0),
-              Meter("FT-2", "sewer", accuracy_class=4)]
+    # FT-1: all of its error random; FT-2 (class 4: rsd 2 %): 0.6 of its sd random, 0.8 systematic; AT-1: no
+    # repeatability, all systematic (one calibration error for every reading of a call)
+    meters = [Meter("FT-1", "mains", rsd=0.02, repeatability=0.02), Meter("AT-1", "wash", "COD", sd=5.0),
+              Meter("FT-2", "sewer", accuracy_class=4, repeatability=0.012)]
     stamps = pd.date_range("2026-03-01", periods=20000, freq="min")
     long = simulate_readings({"FT-1": 100.0, "AT-1": 40.0, "FT-2": 50.0, "other": 1.0}, meters, stamps, seed=7)
     assert list(long.columns) == ["timestamp", "meter", "value"] and len(long) == 60000
     assert long["meter"].iloc[:3].tolist() == ["FT-1", "AT-1", "FT-2"]
     stats = long.groupby("meter")["value"].agg(["mean", "std"])
-    for meter, true, sd in (("FT-1", 100.0, 2.0), ("AT-1", 40.0, 5.0), ("FT-2", 50.0, 1.0)):
-        assert abs(stats.loc[meter, "mean"] - true) < 4 * sd / math.sqrt(20000)
-        assert abs(stats.loc[meter, "std"] / sd - 1) < 0.03
+    assert abs(stats.loc["FT-1", "mean"] - 100.0) < 4 * 2.0 / math.sqrt(20000)
+    assert abs(stats.loc["FT-1", "std"] / 2.0 - 1) < 0.03
+    assert abs(stats.loc["FT-2", "std"] / 0.6 - 1) < 0.03  # the random part only
+    assert abs(stats.loc["FT-2", "mean"] - 50.0) < 4 * 0.8  # shifted by its calibration error
+    assert stats.loc["AT-1", "std"] < 1e-9 and abs(stats.loc["AT-1", "mean"] - 40.0) < 4 * 5.0
     again = simulate_readings({"FT-1": 100.0, "AT-1": 40.0, "FT-2": 50.0}, meters, stamps, seed=7)
     pd.testing.assert_frame_equal(again, long)
     other = simulate_readings({"FT-1": 100.0, "AT-1": 40.0, "FT-2": 50.0}, meters, stamps, seed=8)
     assert not other["value"].equals(long["value"])
 
 
+def test_simulated_calibration_errors_vary_from_call_to_call_with_the_whole_sd():
+    meter = Meter("FT-2", "sewer", accuracy_class=4, repeatability=0.012)  # sd 1.0 t/h at 50, 0.6 random
+    stamps = pd.date_range("2026-03-01", periods=2, freq="h")
+    pairs = np.array([simulate_readings({"FT-2": 50.0}, [meter], stamps, seed=seed)["value"].to_numpy()
+                      for seed in range(4000)])
+    assert abs(pairs[:, 0].std() / 1.0 - 1) < 0.05  # one reading: the meter's whole accuracy
+    assert abs((pairs[:, 1] - pairs[:, 0]).std() / (0.6 * math.sqrt(2)) - 1) < 0.05  # within a call: random only
+    assert abs(meter.mean_sd(50.0, 2) - math.sqrt(0.8**2 + 0.6**2 / 2)) < 1e-12
+    assert abs(pairs.mean(axis=1).std() / meter.mean_sd(50.0, 2) - 1) < 0.05
+
+
 def test_bias_shifts_the_mean():
-    meter = Meter("FT-1", "mains", rsd=0.01)
+    meter = Meter("FT-1", "mains", rsd=0.01, repeatability=0.01)
     stamps = pd.date_range("2026-03-01", periods=10000, freq="h")
     high = simulate_readings({"FT-1": 200.0}, [meter], stamps, seed=1, bias={"FT-1": 0.1})
     low = simulate_readings({"FT-1": 200.0}, [meter], stamps, seed=1, bias={"FT-1": -0.05})

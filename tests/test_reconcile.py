@@ -9,6 +9,7 @@ injected faults whose place is known.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,7 @@ import pytest
 
 from cascade import Plant
 from cascade.exceptions import PlantDataError
-from cascade.metering import Meter
+from cascade.metering import Meter, read_readings, simulate_readings
 from cascade.reconcile import BalanceTest, reconcile, reconcile_series
 from cascade.statistics import chi2_ppf, chi2_sf, sidak
 
@@ -135,6 +136,35 @@ def test_reconciled_readings_are_closer_to_the_truth_than_raw_over_many_seeds():
     assert (diff >= -1e-9).mean() > 0.99  # a projection never moves the readings away from the truth in this norm
     # the global test rejects a fault-free set of readings at about its level (binomial 99.9 % band)
     assert 5 <= rejected <= 38
+
+
+def _period_rejections(declared: list[Meter], true_meters: list[Meter], seeds: range) -> int:
+    """How often the global test of 48-hour means rejects fault-free readings (drawn with ``true_meters``)."""
+    stamps = pd.date_range("2026-03-01", periods=48, freq="h")
+    rejected = 0
+    for seed in seeds:
+        long = simulate_readings(MICRO_TRUTH, true_meters, stamps, seed=seed)
+        rec = reconcile(micro(), read_readings(long, declared), meters=declared, eliminate=False)
+        rejected += not rec.raw_test.passed
+    return rejected
+
+
+def test_a_period_test_counts_only_the_random_part_of_the_error_as_averaging_out():
+    # half of each meter's variance is random, half systematic (its calibration error, drawn once per seed)
+    split = [replace(m, repeatability=m.rsd / math.sqrt(2)) for m in MICRO_METERS]
+    mean = read_readings(simulate_readings(MICRO_TRUTH, split, pd.date_range("2026-03-01", periods=48, freq="h"),
+                                           seed=0), split)
+    rec = reconcile(micro(), mean, meters=split, eliminate=False)
+    m1 = rec.measurements.set_index("meter").loc["M1"]
+    assert m1["sd"] == pytest.approx(0.01 * m1["reading"] * math.sqrt(0.5 + 0.5 / 48))
+    seeds = range(200)
+    # declared as drawn: the test rejects at its level (5 %: 10 of 200 expected, sd 3.1)
+    assert 3 <= _period_rejections(split, split, seeds) <= 20
+    # the whole error taken as systematic (no repeatability): cautious, fewer rejections than the level
+    assert _period_rejections(list(MICRO_METERS), split, seeds) <= 10
+    # the whole error taken as random: sd / sqrt(48) is far too small and sound data are rejected
+    all_random = [replace(m, repeatability=m.rsd) for m in MICRO_METERS]
+    assert _period_rejections(all_random, split, range(50)) >= 40
 
 
 def test_chi_square_functions_match_tables():
