@@ -1140,8 +1140,8 @@ def simulate_readings(
             total, random[t, j] = meters[j].standard_deviation(float(x)), meters[j].random_sd(float(x))
             systematic[t, j] = math.sqrt(max(total**2 - random[t, j] ** 2, 0.0))
     rng = np.random.default_rng(seed)
-    calibration = rng.standard_normal(len(ids))  # one draw per meter: the same for all its readings
-    noise = calibration * systematic + rng.standard_normal(truth.shape) * random
+    noise = rng.standard_normal(truth.shape) * random
+    noise += rng.standard_normal(len(ids)) * systematic  # one draw per meter: the same for all its readings
     value = truth * shift + noise
     out = pd.DataFrame({
         "timestamp": np.repeat(stamps.to_numpy(), len(ids)),
