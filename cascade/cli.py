@@ -7,7 +7,8 @@ Commands::
     cascade report PLANT --out DIR [--formats html,xlsx,md] [--industry NAME] [--objective ...] [--time-limit S]
     cascade target PLANT [--json]
     cascade reconcile PLANT READINGS [--meters FILE] [--level A] [--each] [--json] [--out FILE]
-    cascade monitor PLANT PLAN READINGS [--meters FILE] [--level A] [--json] [--out FILE]
+    cascade monitor PLANT PLAN READINGS [--meters FILE] [--level A] [--baseline N] [--process-rsd R]
+                    [--json] [--out FILE]
     cascade validate PLANT
     cascade standards [STANDARD] [--use USE] [--json]
     cascade demo [--json]
@@ -89,6 +90,10 @@ def _parser() -> argparse.ArgumentParser:
     mon.add_argument("plan", help="the plan's JSON, as printed by 'cascade solve PLANT --json'")
     mon.add_argument("readings", help="CSV of readings: timestamp, meter, value (the plant file's units)")
     _meter_options(mon)
+    mon.add_argument("--baseline", type=int, default=48, metavar="N",
+                     help="timestamps that set up each meter's drift chart (default 48)")
+    mon.add_argument("--process-rsd", type=float, default=0.0, metavar="R",
+                     help="how much the true flows wander about the plan, a fraction (default 0)")
     mon.add_argument("--out", metavar="FILE", help="also write the alarms to FILE (CSV)")
 
     validate = sub.add_parser("validate", help="check a plant file and list every problem")
@@ -189,7 +194,8 @@ def _monitor(args: argparse.Namespace) -> int:
     from .monitor import monitor
 
     plant, meters, readings = _metered(args)
-    result = monitor(plant, args.plan, readings, meters=meters, level=args.level)
+    result = monitor(plant, args.plan, readings, meters=meters, level=args.level, baseline=args.baseline,
+                     process_rsd=args.process_rsd)
     if args.out:
         write_text_atomic(args.out, result.alarms.to_csv(index=False))
     if args.json:

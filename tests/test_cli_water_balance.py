@@ -140,3 +140,12 @@ def test_monitor_command_lists_alarms(capsys, tmp_path):
     assert len(hard) == 1 and hard["unit"].iloc[0] == "S" and hard["limit"].iloc[0] == pytest.approx(50)
     assert pd.Timestamp(hard["time"].iloc[0]) == stamps[6]
     assert np.isfinite(hard["value"].iloc[0])
+    # the drift chart's baseline: 12 hourly readings are too few for the default 48 (a note), enough for 6
+    code, out, err = run(capsys, "monitor", path, tmp_path / "plan.json", tmp_path / "readings.csv", "--json")
+    assert code == 0 and any("baseline needs 48" in note for note in json.loads(out)["notes"])
+    code, out, err = run(capsys, "monitor", path, tmp_path / "plan.json", tmp_path / "readings.csv", "--json",
+                         "--baseline", "6", "--process-rsd", "0.05")
+    assert code == 0 and json.loads(out)["parameters"]["baseline"] == 6
+    assert not any("baseline needs" in note for note in json.loads(out)["notes"])
+    code, out, err = run(capsys, "monitor", path, tmp_path / "plan.json", tmp_path / "readings.csv", "--baseline", "1")
+    assert code == 2 and "baseline must be a whole number of timestamps, at least 2" in err and not out
