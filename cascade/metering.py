@@ -195,6 +195,20 @@ class Meter:
         total = self.standard_deviation(reading, reference, floor)
         return min(self.repeatability * max(abs(reading), reference, floor), total)
 
+    def systematic_sd(self, reading: float, reference: float = 0.0, floor: float = 1e-9) -> float:
+        """The standard deviation of the systematic part of a reading's error (its calibration error).
+
+        ``sqrt(sd^2 - r^2)`` with ``sd`` the accuracy of one reading (:meth:`standard_deviation`) and
+        ``r`` its random part (:meth:`random_sd`).
+
+        Examples
+        --------
+        >>> round(Meter("FT-1", "FW", rsd=0.01, repeatability=0.006).systematic_sd(100.0), 9)
+        0.8
+        """
+        total = self.standard_deviation(reading, reference, floor)
+        return math.sqrt(max(total**2 - self.random_sd(reading, reference, floor) ** 2, 0.0))
+
     def mean_sd(self, reading: float, n: int, reference: float = 0.0, floor: float = 1e-9) -> float:
         """The standard deviation of the mean of ``n`` readings (``reading`` their mean).
 
@@ -207,9 +221,8 @@ class Meter:
         >>> round(meter.mean_sd(100.0, 1), 6), round(meter.mean_sd(100.0, 36), 6)  # sqrt(0.8^2 + 0.6^2 / 36)
         (1.0, 0.806226)
         """
-        total = self.standard_deviation(reading, reference, floor)
-        random = self.random_sd(reading, reference, floor)
-        return math.sqrt(max(total**2 - random**2, 0.0) + random**2 / max(int(n), 1))
+        systematic, random = self.systematic_sd(reading, reference, floor), self.random_sd(reading, reference, floor)
+        return math.sqrt(systematic**2 + random**2 / max(int(n), 1))
 
 
 def as_location(at: Any) -> Any:
@@ -1071,8 +1084,8 @@ def simulate_readings(
     Each reading is ``true * (1 + bias) + e_sys u + e_rand v_t`` with ``u`` and ``v_t`` standard
     normal: ``u`` drawn once per meter (its calibration error, the same for all its readings of
     this call), ``v_t`` for every reading; ``e_rand`` is the meter's :meth:`Meter.random_sd` and
-    ``e_sys^2 = sd^2 - e_rand^2`` with ``sd`` its :meth:`Meter.standard_deviation` at the true
-    value. A meter without ``repeatability`` therefore reads off by the same error throughout;
+    ``e_sys`` its :meth:`Meter.systematic_sd`, both at the true value. A meter without
+    ``repeatability`` therefore reads off by the same error throughout;
     give ``repeatability = rsd`` for independent errors at every reading.
 
     Parameters
@@ -1137,8 +1150,7 @@ def simulate_readings(
     systematic, random = np.zeros(truth.shape), np.zeros(truth.shape)
     for (t, j), x in np.ndenumerate(truth):
         if math.isfinite(x):
-            total, random[t, j] = meters[j].standard_deviation(float(x)), meters[j].random_sd(float(x))
-            systematic[t, j] = math.sqrt(max(total**2 - random[t, j] ** 2, 0.0))
+            systematic[t, j], random[t, j] = meters[j].systematic_sd(float(x)), meters[j].random_sd(float(x))
     rng = np.random.default_rng(seed)
     noise = rng.standard_normal(truth.shape) * random
     noise += rng.standard_normal(len(ids)) * systematic  # one draw per meter: the same for all its readings

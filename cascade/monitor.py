@@ -629,7 +629,7 @@ def _cusum_chart(s: pd.Series, k: float, h: float,
         return high, low, [], (f"the balances checked it at {len(finite)} timestamps; the baseline needs {baseline} "
                                 "and the chart more")
     base = values[finite[:baseline]]
-    centre, spread = float(base.mean()), float(base.std(ddof=1)) if baseline > 1 else 0.0
+    centre, spread = float(base.mean()), float(base.std(ddof=1))  # baseline >= 2 (checked)
     if not spread > 1e-3:
         return high, low, [], "its standardised adjustments did not vary over the baseline"
     c_plus = c_minus = 0.0
